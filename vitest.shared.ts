@@ -1,0 +1,59 @@
+import { defineConfig, type UserConfig } from 'vitest/config';
+
+/** Loads `.lua` files as strings, as tsup's `text` loader does for the build. */
+type VitePlugin = NonNullable<UserConfig['plugins']>[number];
+
+export function luaAsText(): VitePlugin {
+  return {
+    name: 'agentbus-lua-as-text',
+    transform(code: string, id: string) {
+      if (!id.endsWith('.lua')) return null;
+      return { code: `export default ${JSON.stringify(code)};`, map: null };
+    },
+  };
+}
+
+export interface PackageTestOptions {
+  /** Minimum line coverage for the package. Default 90. */
+  lines?: number;
+  /** Files run once before the suite (e.g. the test harness that starts Redis). */
+  globalSetup?: string[];
+  /** Extra coverage excludes, beyond tests and type-only files. */
+  coverageExclude?: string[];
+  /** Per-test timeout in ms. Default 20000. */
+  testTimeout?: number;
+}
+
+/**
+ * The one vitest configuration every package and app uses: sources resolved through the
+ * `@agentbus/source` export condition (no build needed to test), v8 coverage held at
+ * >= 90% lines per package.
+ */
+export function packageTestConfig(options: PackageTestOptions = {}): UserConfig {
+  return defineConfig({
+    plugins: [luaAsText()],
+    resolve: { conditions: ['@agentbus/source'] },
+    ssr: { resolve: { conditions: ['@agentbus/source'] } },
+    test: {
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      environment: 'node',
+      testTimeout: options.testTimeout ?? 20_000,
+      hookTimeout: 60_000,
+      globalSetup: options.globalSetup ?? [],
+      reporters: process.env.CI ? ['default'] : ['default'],
+      coverage: {
+        provider: 'v8',
+        enabled: true,
+        include: ['src/**/*.ts'],
+        exclude: [
+          'src/**/*.test.ts',
+          'src/**/*.d.ts',
+          'src/**/types.ts',
+          ...(options.coverageExclude ?? []),
+        ],
+        reporter: ['text-summary', 'json-summary'],
+        thresholds: { lines: options.lines ?? 90 },
+      },
+    },
+  }) as UserConfig;
+}
