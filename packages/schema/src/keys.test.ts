@@ -10,6 +10,7 @@ describe('createKeyBuilder', () => {
     expect(keys.topic('orders', 'dlq')).toBe('{agentbus:orders}:dlq');
     expect(keys.lane('orders', 'normal')).toBe('{agentbus:orders}:stream');
     expect(keys.lane('orders', 'urgent')).toBe('{agentbus:orders}:stream:urgent');
+    expect(keys.dedupe('orders', 'abc')).toBe('{agentbus:orders}:dedupe:abc');
   });
 
   it('gives each partition its own tag so partitions spread over cluster nodes', () => {

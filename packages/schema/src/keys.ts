@@ -16,6 +16,7 @@ export const TOPIC_KEY_KINDS = [
   'meta',
   'retry',
   'dropped',
+  'members',
 ] as const;
 export type TopicKeyKind = (typeof TOPIC_KEY_KINDS)[number];
 
@@ -51,6 +52,8 @@ export interface KeyBuilder {
   readonly namespace: string;
   /** `{ns:topic}:kind`, e.g. `{agentbus:orders}:stream`. */
   topic(topic: string, kind: TopicKeyKind): string;
+  /** Dedupe record of one envelope id on a topic (same slot as the topic's stream). */
+  dedupe(topic: string, id: string): string;
   /** The stream of one priority lane; `normal` is the topic's main stream. */
   lane(topic: string, priority: Priority): string;
   /** The name of partition `index` of a partitioned topic (`topic.3`): its own hash tag, so its own slot. */
@@ -90,6 +93,7 @@ export function createKeyBuilder(namespace: string = DEFAULT_NAMESPACE): KeyBuil
   return {
     namespace,
     topic: (topic, kind) => `${tag(topic)}:${kind}`,
+    dedupe: (topic, id) => `${tag(topic)}:dedupe:${part('envelope id', id)}`,
     lane: (topic, priority) =>
       priority === 'normal' ? `${tag(topic)}:stream` : `${tag(topic)}:stream:${priority}`,
     partition: (topic, index) => {

@@ -1,0 +1,118 @@
+import type { HealthReport, LaneStats, RetentionPolicy, TrimResult } from '../types';
+
+/**
+ * The stream primitives a backend provides. The producer, the consumer loop (lanes, concurrency,
+ * acks, reclaim) and the Transport facade are written once on top of this, so the Redis and the
+ * memory backend differ only here and the conformance suite tests the same logic on both.
+ *
+ * Stream names are full keys from the key builder (`{ns:topic}:stream`, `...:stream:urgent`).
+ * An entry carries one field: the envelope's wire text (`env`).
+ */
+
+export interface RawEntry {
+  id: string;
+  /** The `env` field; `null` when the entry has no such field (written by a foreign client). */
+  raw: string | null;
+}
+
+export interface ClaimedEntry extends RawEntry {
+  deliveryCount: number;
+}
+
+export interface AddRequest {
+  stream: string;
+  raw: string;
+  /** Dedupe record key and window; when set the add is atomic with the check. */
+  dedupeKey?: string;
+  dedupeWindowMs?: number;
+  /**
+   * Budget check: refuse when the summed length of `budgetStreams` is at least `maxBacklog`.
+   * Atomic with the add.
+   */
+  maxBacklog?: number;
+  budgetStreams?: readonly string[];
+}
+
+export type AddOutcome =
+  | { kind: 'added'; streamId: string }
+  | { kind: 'duplicate'; streamId: string }
+  | { kind: 'backpressure'; length: number };
+
+export interface ReadRequest {
+  group: string;
+  consumer: string;
+  streams: readonly string[];
+  /** `>` for new entries, `0` for this consumer's own pending ones; one per stream. */
+  ids: readonly string[];
+  /** Per stream. */
+  count: number;
+  /** 0 = do not block. */
+  blockMs: number;
+  /** Aborts a blocking read (consumer closing). */
+  signal?: AbortSignal;
+  /**
+   * Names the reader: a backend that needs a dedicated connection for a blocking read (Redis)
+   * keeps one per key, so readers do not block each other. Ignored by the memory backend.
+   */
+  readerKey?: string;
+}
+
+export interface ReadResult {
+  stream: string;
+  entries: RawEntry[];
+}
+
+export interface StreamBackend {
+  add(req: AddRequest): Promise<AddOutcome>;
+  /** Many adds in one round trip; outcomes in order. */
+  addBatch(reqs: readonly AddRequest[]): Promise<AddOutcome[]>;
+  /** Creates the group at `startId` (and the stream when missing); no error when it exists. */
+  ensureGroup(stream: string, group: string, startId: '0' | '$'): Promise<void>;
+  /** XREADGROUP; resolves `[]` when the block timed out or was aborted. */
+  read(req: ReadRequest): Promise<ReadResult[]>;
+  /** XACK; many streams in one round trip. */
+  ack(group: string, acks: ReadonlyMap<string, readonly string[]>): Promise<void>;
+  /** XAUTOCLAIM for `consumer`, with each entry's delivery count (after the claim). */
+  claim(
+    stream: string,
+    group: string,
+    consumer: string,
+    minIdleMs: number,
+    count: number,
+  ): Promise<ClaimedEntry[]>;
+  /** Delivery counts of entries pending for `consumer` (for its own pending read at start). */
+  deliveryCounts(stream: string, group: string, ids: readonly string[]): Promise<Map<string, number>>;
+  /** Removes consumers idle longer than `idleMs` that have nothing pending; returns their names. */
+  reap(stream: string, group: string, idleMs: number): Promise<string[]>;
+  info(stream: string): Promise<Omit<LaneStats, 'lane'>>;
+  /** Applies retention; never trims past the oldest entry a group has not acked, except a hard cap. */
+  trim(stream: string, policy: RetentionPolicy, now: number, droppedKey: string): Promise<TrimResult>;
+  /** Entries dropped unacked by a hard cap, as counted at `droppedKey`. */
+  dropped(droppedKey: string): Promise<number>;
+  health(): Promise<HealthReport>;
+  /** Releases what a reader held (its blocking connection). */
+  releaseReader?(readerKey: string): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Live members of a consumer group, for spreading partitions: each consumer heartbeats, and the
+ * members seen within `ttlMs` share the partitions.
+ */
+export interface MembershipBackend {
+  /** Records `member` as alive at `now`; returns the members alive within `ttlMs`, sorted. */
+  heartbeat(key: string, member: string, now: number, ttlMs: number): Promise<string[]>;
+  leave(key: string, member: string): Promise<void>;
+}
+
+export type RawMessageHandler = (raw: string, channel: string) => void;
+
+export interface PubSubBackend {
+  publish(channel: string, raw: string): Promise<number>;
+  /** Subscribes to an exact channel (sharded where the backend shards). Resolves when confirmed. */
+  subscribe(channel: string, onMessage: RawMessageHandler): Promise<void>;
+  unsubscribe(channel: string, onMessage: RawMessageHandler): Promise<void>;
+  psubscribe(pattern: string, onMessage: RawMessageHandler): Promise<void>;
+  punsubscribe(pattern: string, onMessage: RawMessageHandler): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import net from 'node:net';
+import { Redis } from 'ioredis';
+import { createEnvelope, ERROR_CODES } from '@agentbus/schema';
+import { connectionOptionsFromEnv, connectRedis, createRedisClient, describeTarget, type RedisClient } from './connection';
+import { createRedisTransport } from '../redis-transport';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const clients: RedisClient[] = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.disconnect();
+});
+
+function client(url: string, extra: object = {}): RedisClient {
+  const c = createRedisClient({ url, connectTimeoutMs: 2000, maxRetriesPerRequest: 1, ...extra });
+  clients.push(c);
+  return c;
+}
+
+describe('connections', () => {
+  it('connects to the test server and reports health: version, memory, clients, role', async () => {
+    const url = inject('redisUrl');
+    const c = client(url);
+    await connectRedis(c, { url });
+    const t = createRedisTransport({ client: c });
+    const h = await t.health();
+    expect(h).toMatchObject({ ok: true, backend: 'redis', mode: 'standalone', role: 'master' });
+    expect(h.version).toMatch(/^\d+\.\d+/);
+    expect(h.usedMemoryBytes).toBeGreaterThan(0);
+    expect(h.connectedClients).toBeGreaterThan(0);
+    await t.close();
+    expect(c.status).toBe('ready'); // a client passed in is not closed by the transport
+  });
+
+  it('connection refused: one clear error naming REDIS_URL', async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const err = await connectRedis(client(url), { url, connectTimeoutMs: 1500 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ERROR_CODES.CONNECTION_FAILED });
+    expect((err as Error).message).toMatch(/connection refused.*REDIS_URL/);
+    const t = createRedisTransport({ url, maxRetriesPerRequest: 0, connectTimeoutMs: 500 });
+    const h = await t.health();
+    expect(h.ok).toBe(false);
+    expect(h.error).toMatch(/127\.0\.0\.1/);
+    await t.close();
+  });
+
+  it('authentication failed: AUTH_FAILED, not an endless retry', async () => {
+    const url = inject('redisUrl');
+    const admin = new Redis(url);
+    const user = `u${process.pid}${Date.now()}`;
+    await admin.call('ACL', 'SETUSER', user, 'on', '>right', '~*', '+@all');
+    try {
+      const u = new URL(url);
+      const bad = `redis://${user}:wrong@${u.host}`;
+      const err = await connectRedis(client(bad), { url: bad }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: ERROR_CODES.AUTH_FAILED });
+      expect((err as Error).message).toMatch(/user and password in REDIS_URL/);
+      const good = `redis://${user}:right@${u.host}`;
+      await expect(connectRedis(client(good), { url: good })).resolves.toBeUndefined();
+    } finally {
+      await admin.call('ACL', 'DELUSER', user);
+      admin.disconnect();
+    }
+  });
+
+  it('TLS against a plain port: TLS_FAILED that says to use redis://', async () => {
+    const u = new URL(inject('redisUrl'));
+    const url = `rediss://${u.host}`;
+    const err = await connectRedis(client(url, { tls: { rejectUnauthorized: false } }), { url, connectTimeoutMs: 1500 }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: ERROR_CODES.TLS_FAILED });
+    expect((err as Error).message).toMatch(/redis:\/\//);
+  });
+
+  it('a key of the wrong type: WRONG_TYPE on publish, nothing else touched', async () => {
+    const url = inject('redisUrl');
+    const namespace = `t-wt-${Date.now()}`;
+    const t = createRedisTransport({ url, namespace });
+    const raw = new Redis(url);
+    await raw.set(t.keys.lane('orders', 'normal'), 'not a stream');
+    const err = await t.publish('orders', createEnvelope({ type: 'x', from: 'a', payload: 1 })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ERROR_CODES.WRONG_TYPE });
+    expect(await raw.get(t.keys.lane('orders', 'normal'))).toBe('not a stream');
+    raw.disconnect();
+    await t.close();
+  });
+
+  it('refuses bad settings with the name of the setting', () => {
+    expect(() => createRedisClient({ url: 'http://x' })).toThrow(/redis:\/\/ or rediss:\/\//);
+    expect(() => createRedisClient({ url: 'not a url' })).toThrow(/REDIS_URL/);
+    expect(() => createRedisClient({ clusterNodes: 'nohostport' })).toThrow(/REDIS_CLUSTER_NODES/);
+  });
+
+  it('reads REDIS_URL and REDIS_CLUSTER_NODES, and never prints a password', () => {
+    expect(connectionOptionsFromEnv({ REDIS_URL: 'redis://h:1', REDIS_CLUSTER_NODES: 'a:1,b:2' })).toEqual({
+      url: 'redis://h:1',
+      clusterNodes: 'a:1,b:2',
+    });
+    expect(connectionOptionsFromEnv({})).toEqual({});
+    expect(describeTarget({ url: 'redis://u:secret@h:7/2' })).toBe('Redis at h:7');
+    expect(describeTarget({ clusterNodes: ['a:1', 'b:2'] })).toBe('Redis Cluster a:1,b:2');
+    expect(describeTarget({ sentinel: { name: 'mymaster', sentinels: [] } })).toBe('Redis Sentinel master mymaster');
+  });
+});

@@ -1,0 +1,298 @@
+import type { Cluster, Redis } from 'ioredis';
+import { AgentbusError, ERROR_CODES } from '@agentbus/schema';
+import type {
+  AddOutcome,
+  AddRequest,
+  ClaimedEntry,
+  MembershipBackend,
+  RawEntry,
+  ReadRequest,
+  ReadResult,
+  StreamBackend,
+} from '../internal/stream-backend';
+import type { GroupInfo, HealthReport, LaneStats, RetentionPolicy, TrimResult } from '../types';
+import type { RedisClient } from './connection';
+import { toAgentbusError } from './redis-errors';
+import { PUBLISH_BACKPRESSURE, PUBLISH_DUPLICATE } from './scripts';
+import { readHealth } from './health';
+
+type StreamReply = Array<[string, Array<[string, string[] | null]>]> | null;
+
+function entryOf(item: [string, string[] | null]): RawEntry {
+  const fields = item[1];
+  let raw: string | null = null;
+  if (fields) {
+    for (let i = 0; i < fields.length; i += 2) {
+      if (fields[i] === 'env') {
+        raw = fields[i + 1] ?? null;
+        break;
+      }
+    }
+  }
+  return { id: item[0], raw };
+}
+
+function flatToRecord(flat: unknown[]): Record<string, unknown> {
+  const r: Record<string, unknown> = {};
+  for (let i = 0; i < flat.length; i += 2) r[String(flat[i])] = flat[i + 1];
+  return r;
+}
+
+function isFast(req: AddRequest): boolean {
+  return !(req.dedupeWindowMs && req.dedupeWindowMs > 0) && !(req.maxBacklog && req.maxBacklog > 0);
+}
+
+/** The stream primitives over ioredis: plain commands on the hot path, Lua where it must be atomic. */
+export function createRedisStreamBackend(
+  client: RedisClient,
+  where: string,
+): StreamBackend & MembershipBackend {
+  const readers = new Map<string, RedisClient>();
+  let closed = false;
+
+  const fail = (error: unknown): never => {
+    throw toAgentbusError(error, where);
+  };
+
+  function outcome(reply: [number, string | number]): AddOutcome {
+    const [code, value] = reply;
+    if (code === PUBLISH_DUPLICATE) return { kind: 'duplicate', streamId: String(value) };
+    if (code === PUBLISH_BACKPRESSURE) return { kind: 'backpressure', length: Number(value) };
+    return { kind: 'added', streamId: String(value) };
+  }
+
+  async function add(req: AddRequest): Promise<AddOutcome> {
+    try {
+      if (isFast(req)) {
+        const id = await client.xadd(req.stream, '*', 'env', req.raw);
+        return { kind: 'added', streamId: id as string };
+      }
+      const budget = req.maxBacklog && req.maxBacklog > 0 ? (req.budgetStreams ?? [req.stream]) : [];
+      const keys = [req.stream, req.dedupeKey ?? `${req.stream}:dedupe`, ...budget];
+      const reply = await client.agentbus_publish_v1(
+        keys.length,
+        ...keys,
+        req.raw,
+        String(req.dedupeWindowMs ?? 0),
+        String(req.maxBacklog ?? 0),
+      );
+      return outcome(reply);
+    } catch (error) {
+      return fail(error);
+    }
+  }
+
+  async function deliveryCounts(stream: string, group: string, ids: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    if (ids.length === 0) return counts;
+    const sorted = [...ids].sort(compareIds);
+    try {
+      const rows = (await client.call(
+        'XPENDING', stream, group, sorted[0]!, sorted[sorted.length - 1]!, Math.max(ids.length * 4, 100),
+      )) as Array<[string, string, number, number]>;
+      for (const [id, , , n] of rows) counts.set(id, Number(n));
+    } catch (error) {
+      fail(error);
+    }
+    return counts;
+  }
+
+  function readerFor(key: string | undefined): RedisClient {
+    const k = key ?? '';
+    let r = readers.get(k);
+    if (!r) {
+      // A blocking XREADGROUP holds its connection: each reader gets its own.
+      r = (client as Redis).duplicate() as RedisClient;
+      r.on('error', () => undefined);
+      readers.set(k, r);
+    }
+    return r;
+  }
+
+  function releaseReader(key: string): void {
+    const r = readers.get(key);
+    if (r) {
+      readers.delete(key);
+      r.disconnect();
+    }
+  }
+
+  return {
+    add,
+
+    async addBatch(reqs) {
+      // Auto-pipelining sends these in one round trip (per node in a cluster).
+      return Promise.all(reqs.map(add));
+    },
+
+    async ensureGroup(stream, group, startId) {
+      try {
+        await client.xgroup('CREATE', stream, group, startId, 'MKSTREAM');
+      } catch (error) {
+        if (error instanceof Error && error.message.startsWith('BUSYGROUP')) return;
+        fail(error);
+      }
+    },
+
+    async read(req: ReadRequest): Promise<ReadResult[]> {
+      if (closed) throw new AgentbusError(ERROR_CODES.CLOSED, 'transport closed');
+      if (req.signal?.aborted) return [];
+      const args: (string | number)[] = ['GROUP', req.group, req.consumer, 'COUNT', req.count];
+      const blocking = req.blockMs > 0;
+      if (blocking) args.push('BLOCK', req.blockMs);
+      args.push('STREAMS', ...req.streams, ...req.ids);
+      const conn = blocking ? readerFor(req.readerKey) : client;
+      const onAbort = () => {
+        if (req.readerKey !== undefined) releaseReader(req.readerKey);
+      };
+      req.signal?.addEventListener('abort', onAbort, { once: true });
+      let reply: StreamReply;
+      try {
+        reply = (await (conn as Redis).call('XREADGROUP', ...args)) as StreamReply;
+      } catch (error) {
+        if (req.signal?.aborted) return [];
+        return fail(error);
+      } finally {
+        req.signal?.removeEventListener('abort', onAbort);
+      }
+      if (!reply) return [];
+      return reply.map(([stream, items]) => ({ stream, entries: items.map(entryOf) }));
+    },
+
+    async ack(group, acks) {
+      const calls: Promise<unknown>[] = [];
+      for (const [stream, ids] of acks) {
+        if (ids.length > 0) calls.push(client.xack(stream, group, ...ids));
+      }
+      try {
+        await Promise.all(calls);
+      } catch (error) {
+        fail(error);
+      }
+    },
+
+    async claim(stream, group, consumer, minIdleMs, count): Promise<ClaimedEntry[]> {
+      try {
+        const reply = (await client.call(
+          'XAUTOCLAIM', stream, group, consumer, minIdleMs, '0-0', 'COUNT', count,
+        )) as [string, Array<[string, string[] | null]>, string[]?];
+        const entries = reply[1].filter((e) => e && e[1] !== null).map(entryOf);
+        if (entries.length === 0) return [];
+        const counts = await deliveryCounts(stream, group, entries.map((e) => e.id));
+        return entries.map((e) => ({ ...e, deliveryCount: counts.get(e.id) ?? 1 }));
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    deliveryCounts,
+
+    async reap(stream, group, idleMs) {
+      try {
+        return await client.agentbus_reap_v1(stream, group, idleMs, '');
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    async info(stream): Promise<Omit<LaneStats, 'lane'>> {
+      const empty = { stream, length: 0, firstId: null, lastId: null, groups: [] };
+      let s: Record<string, unknown>;
+      try {
+        s = flatToRecord((await client.call('XINFO', 'STREAM', stream)) as unknown[]);
+      } catch (error) {
+        if (error instanceof Error && /no such key/i.test(error.message)) return empty;
+        return fail(error);
+      }
+      const first = s['first-entry'] as [string, unknown] | null;
+      const last = s['last-entry'] as [string, unknown] | null;
+      const groupsRaw = ((await client.call('XINFO', 'GROUPS', stream)) as unknown[][]).map(flatToRecord);
+      const consumersRaw = await Promise.all(
+        groupsRaw.map((g) => client.call('XINFO', 'CONSUMERS', stream, String(g.name)) as Promise<unknown[][]>),
+      );
+      const groups: GroupInfo[] = groupsRaw.map((g, i) => ({
+        name: String(g.name),
+        pending: Number(g.pending),
+        lag: g.lag === undefined || g.lag === null ? null : Number(g.lag),
+        lastDeliveredId: String(g['last-delivered-id']),
+        consumers: consumersRaw[i]!.map(flatToRecord).map((c) => ({
+          name: String(c.name),
+          pending: Number(c.pending),
+          idleMs: Number(c.idle),
+        })),
+      }));
+      return {
+        stream,
+        length: Number(s.length),
+        firstId: first ? first[0] : null,
+        lastId: last ? last[0] : null,
+        groups,
+      };
+    },
+
+    async trim(stream, policy: RetentionPolicy, now, droppedKey): Promise<TrimResult> {
+      const minId = policy.maxAgeMs && policy.maxAgeMs > 0 ? `${Math.max(0, now - policy.maxAgeMs)}-0` : '';
+      try {
+        const [trimmed, droppedUnacked] = await client.agentbus_trim_v1(
+          stream, droppedKey, minId, policy.maxLen ?? 0, policy.hardMaxLen ?? 0,
+        );
+        return { trimmed: Number(trimmed), droppedUnacked: Number(droppedUnacked) };
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    async dropped(droppedKey) {
+      try {
+        return Number((await client.get(droppedKey)) ?? 0);
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    async heartbeat(key, member, now, ttlMs) {
+      try {
+        const res = await client
+          .multi()
+          .zadd(key, String(now), member)
+          .zremrangebyscore(key, '-inf', String(now - ttlMs))
+          .zrange(key, '0', '-1')
+          .pexpire(key, ttlMs * 10)
+          .exec();
+        const members = res?.[2]?.[1] as string[] | undefined;
+        return [...(members ?? [])].sort();
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    async leave(key, member) {
+      try {
+        await client.zrem(key, member);
+      } catch {
+        // Best effort: a member that did not leave expires after its ttl.
+      }
+    },
+
+    health(): Promise<HealthReport> {
+      return readHealth(client, where);
+    },
+
+    releaseReader,
+
+    async close() {
+      closed = true;
+      for (const key of [...readers.keys()]) releaseReader(key);
+    },
+  };
+}
+
+/** Orders stream ids (`ms-seq`) numerically. */
+export function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-');
+  const [bm, bs] = b.split('-');
+  const d = Number(am) - Number(bm);
+  return d !== 0 ? d : Number(as) - Number(bs);
+}
+
+export type { Cluster };

@@ -1,0 +1,281 @@
+import type { Envelope, KeyBuilder, Priority } from '@agentbus/schema';
+
+/**
+ * The contract every backend (Redis, Redis Cluster, in-memory) fulfils; the conformance suite in
+ * src/conformance/ runs the same tests against each.
+ */
+
+/** What a backend can promise; conformance tests skip what a backend does not declare. */
+export interface TransportCapabilities {
+  /** Entries of one stream are delivered in publish order. */
+  ordering: boolean;
+  /** Keys spread over several nodes (Redis Cluster). */
+  cluster: boolean;
+  /** Survives the process (Redis); the memory backend does not. */
+  durable: boolean;
+  /** Pub/Sub is sharded (SPUBLISH/SSUBSCRIBE). */
+  shardedPubSub: boolean;
+}
+
+/** How long a topic keeps its entries. Trimming never removes an entry a group has not acked. */
+export interface RetentionPolicy {
+  /** Keep entries newer than this many ms (MINID). Default 24 h. */
+  maxAgeMs?: number;
+  /** Keep at most about this many entries (MAXLEN ~). Default: no count limit. */
+  maxLen?: number;
+  /**
+   * Hard cap on entries, applied even to entries some group has not acked. Every entry dropped
+   * unacked is counted (`TopicStats.droppedUnacked`), never silent. Default: none.
+   */
+  hardMaxLen?: number;
+}
+
+export interface TopicOptions {
+  /** Number of partitions; a partition key chooses one by hash. Default 1 (not partitioned). */
+  partitions?: number;
+  /** Retention; default `{ maxAgeMs: 24 h }`. */
+  retention?: RetentionPolicy;
+  /**
+   * Memory budget as entries (of all lanes). Past it, publish fails with BACKPRESSURE and a
+   * retry-after, instead of Redis running out of memory. Default: none.
+   */
+  maxBacklog?: number;
+  /** Dedupe publishes by envelope id inside this window (ms). Default 0 (off). */
+  dedupeWindowMs?: number;
+}
+
+export interface PublishOptions {
+  /** Chooses the partition of a partitioned topic; same key, same partition, order kept. */
+  partitionKey?: string;
+  /** Overrides the topic's dedupe window for this publish (ms); 0 turns it off. */
+  dedupeWindowMs?: number;
+}
+
+export interface PublishResult {
+  /** The envelope id. */
+  id: string;
+  /** The stream entry id (`1700000000000-0`); for a duplicate, the id of the first publish. */
+  streamId: string;
+  /** The stream (topic or `topic.N`) it went to. */
+  topic: string;
+  /** True when the id was seen inside the dedupe window: nothing was written. */
+  duplicate: boolean;
+}
+
+/** Everything about one delivery that a handler may need besides the envelope. */
+export interface DeliveryContext {
+  /** The topic consumed (without partition suffix). */
+  topic: string;
+  /** Partition index; 0 for an unpartitioned topic. */
+  partition: number;
+  /** The stream entry id. */
+  streamId: string;
+  /** 1 on first delivery; more after a reclaim or a restart. */
+  deliveryCount: number;
+  /** The priority lane it was read from. */
+  lane: Priority;
+  group: string;
+  consumer: string;
+  /** Aborted when the consumer is closed with a deadline that passed. */
+  signal: AbortSignal;
+}
+
+export type Handler = (env: Envelope, ctx: DeliveryContext) => Promise<void> | void;
+
+/** Why a message was not handed to the handler, or failed in it. */
+export type RejectReason = 'invalid' | 'expired' | 'handler-error';
+
+/**
+ * A message that could not be handled. `raw` is the stream entry's `env` field as stored, so
+ * nothing is lost even when it is not a valid envelope.
+ */
+export interface Rejection {
+  reason: RejectReason;
+  error: Error;
+  raw: string;
+  envelope?: Envelope;
+  topic: string;
+  /** The stream key it was read from. */
+  stream: string;
+  streamId: string;
+  deliveryCount: number;
+  group: string;
+  consumer: string;
+}
+
+/**
+ * What to do with a rejected message. `ack`: acknowledge it (it is settled); `retry`: leave it
+ * pending so it is redelivered after `claimIdleMs`. The reliability package plugs in retries with
+ * backoff and dead letters here.
+ */
+export type RejectionOutcome = 'ack' | 'retry';
+export type RejectionHandler = (rejection: Rejection) => Promise<RejectionOutcome> | RejectionOutcome;
+
+export interface ConsumeOptions {
+  /** Consumer group; created idempotently at the stream's start (`0`) when missing. */
+  group: string;
+  /** Consumer name, unique in the group. Default `REDIS_CONSUMER` or `<hostname>-<pid>-<n>`. */
+  consumer?: string;
+  /** Handlers running at once. Default 16. Never more are in flight. */
+  concurrency?: number;
+  /** Entries read ahead per lane beyond the running handlers. Default = concurrency. */
+  prefetch?: number;
+  /** XREADGROUP BLOCK in ms. Default 1000. */
+  blockMs?: number;
+  /** Reclaim entries pending longer than this on another consumer (XAUTOCLAIM). Default 30 s. */
+  claimIdleMs?: number;
+  /** How often to look for entries to reclaim. Default 10 s (and once at start). */
+  claimIntervalMs?: number;
+  /** Remove consumers idle this long with nothing pending from the group. Default 1 h; 0 = never. */
+  reapIdleMs?: number;
+  /** Lanes to read, by weight. Default all four, urgent 8, high 4, normal 2, low 1. */
+  lanes?: Partial<Record<Priority, number>>;
+  /** Where a rejected message goes. Default: invalid and expired are acked and counted; a handler error is left pending for redelivery. */
+  onRejected?: RejectionHandler;
+  /** Where the group starts when it is created: `0` (all entries, default) or `$` (new only). */
+  startId?: '0' | '$';
+  /** Partitioned topics: how often consumers heartbeat to share partitions (ms). Default 2000. */
+  membershipIntervalMs?: number;
+  /** Errors of the read loop (Redis down, ...); the loop retries with backoff. Default: ignored. */
+  onError?: (error: Error) => void;
+}
+
+export interface Consumer {
+  readonly topic: string;
+  readonly group: string;
+  readonly name: string;
+  /** Resolves once the group exists and the first read was issued. */
+  ready(): Promise<void>;
+  /** Handlers running now. */
+  inFlight(): number;
+  /** Counters since start. */
+  counters(): ConsumerCounters;
+  /**
+   * Stops reading, lets in-flight handlers finish (up to `deadlineMs`, default 30 s; after that
+   * their signal aborts and their entries stay pending for reclaim), flushes acks, returns.
+   */
+  close(deadlineMs?: number): Promise<void>;
+}
+
+export interface ConsumerCounters {
+  delivered: number;
+  acked: number;
+  failed: number;
+  expired: number;
+  invalid: number;
+  reclaimed: number;
+}
+
+/** A Pub/Sub message handler; a payload that is not a valid envelope goes to `onInvalid`. */
+export type SubscriptionHandler = (env: Envelope, channel: string) => void;
+
+export interface SubscribeOptions {
+  /** Called with the raw text of a message that is not a valid envelope. Default: counted and dropped. */
+  onInvalid?: (raw: string, error: Error, channel: string) => void;
+}
+
+export interface Subscription {
+  readonly channel: string;
+  /** Resolves when the server confirmed the subscription. */
+  ready(): Promise<void>;
+  unsubscribe(): Promise<void>;
+}
+
+/** Fast, at-most-once messaging. Channel names are namespaced by the key builder. */
+export interface PubSub {
+  /** Returns the number of subscribers that received it (0 in cluster mode: not known). */
+  publish(channel: string, env: Envelope): Promise<number>;
+  subscribe(channel: string, handler: SubscriptionHandler, options?: SubscribeOptions): Subscription;
+  /** Glob-style pattern (`chat.*`). Not sharded in cluster mode. */
+  psubscribe(pattern: string, handler: SubscriptionHandler, options?: SubscribeOptions): Subscription;
+}
+
+export interface ConsumerInfo {
+  name: string;
+  pending: number;
+  idleMs: number;
+}
+
+export interface GroupInfo {
+  name: string;
+  consumers: ConsumerInfo[];
+  pending: number;
+  /** Entries not yet delivered to the group; null when Redis cannot tell. */
+  lag: number | null;
+  lastDeliveredId: string;
+}
+
+export interface LaneStats {
+  lane: Priority;
+  stream: string;
+  length: number;
+  firstId: string | null;
+  lastId: string | null;
+  groups: GroupInfo[];
+}
+
+export interface TopicStats {
+  topic: string;
+  partitions: number;
+  /** Entries over all lanes and partitions. */
+  length: number;
+  /** Oldest and newest entry id of the main (normal) lane of partition 0. */
+  firstId: string | null;
+  lastId: string | null;
+  /** Groups summed over lanes and partitions. */
+  groups: GroupInfo[];
+  /** Per lane and partition. */
+  streams: LaneStats[];
+  /** Entries removed unacked by a hard cap (see RetentionPolicy.hardMaxLen). */
+  droppedUnacked: number;
+}
+
+export interface TrimResult {
+  /** Entries removed. */
+  trimmed: number;
+  /** Of those, removed before every group acked them (hard cap only). */
+  droppedUnacked: number;
+}
+
+export interface HealthReport {
+  ok: boolean;
+  backend: 'redis' | 'memory';
+  latencyMs: number;
+  version?: string;
+  role?: string;
+  usedMemoryBytes?: number;
+  maxMemoryBytes?: number;
+  connectedClients?: number;
+  mode?: 'standalone' | 'cluster' | 'sentinel';
+  error?: string;
+}
+
+/** Hooks for metrics and tracing; every one optional, so a team without metrics pays nothing. */
+export interface TransportHooks {
+  onPublish?(topic: string, env: Envelope, durationMs: number): void;
+  onDeliver?(topic: string, env: Envelope, ctx: DeliveryContext): void;
+  onAck?(topic: string, env: Envelope, ctx: DeliveryContext, handlerMs: number): void;
+  onReject?(rejection: Rejection): void;
+  onReclaim?(topic: string, group: string, count: number): void;
+}
+
+export interface Transport {
+  readonly backend: 'redis' | 'memory';
+  readonly capabilities: TransportCapabilities;
+  readonly keys: KeyBuilder;
+  readonly pubsub: PubSub;
+  /** Declares or changes a topic's options (partitions, retention, budget, dedupe) in this process. */
+  defineTopic(topic: string, options: TopicOptions): void;
+  /** XADD one envelope to the topic (its lane by priority; its partition by key). */
+  publish(topic: string, env: Envelope, options?: PublishOptions): Promise<PublishResult>;
+  /** Many envelopes in one round trip (pipelined); results in input order. */
+  publishBatch(topic: string, envs: readonly Envelope[], options?: PublishOptions): Promise<PublishResult[]>;
+  /** Starts a consumer-group consumer; it runs until closed. */
+  consume(topic: string, handler: Handler, options: ConsumeOptions): Consumer;
+  stats(topic: string): Promise<TopicStats>;
+  /** Applies the retention policy now (it also runs on its own after publishes). */
+  trim(topic: string, policy?: RetentionPolicy): Promise<TrimResult>;
+  health(): Promise<HealthReport>;
+  /** Closes consumers, subscriptions and connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,6 @@
+import { packageTestConfig } from '../../vitest.shared';
+
+export default packageTestConfig({
+  globalSetup: ['./test/global-setup.ts'],
+  coverageExclude: ['src/conformance/**'],
+});
