@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { envelopeSchema, type Envelope } from './envelope';
 import { PayloadTooLargeError, ValidationError } from './errors';
+import { isPlainValidEnvelope } from './internal/fast-envelope';
 import { checkSize, parseJson, toIssues, validate } from './internal/validate';
 import { err, ok, type Result } from './result';
 
@@ -42,9 +43,14 @@ export function validateEnvelope(
   value: unknown,
   options: EnvelopeCodecOptions = {},
 ): Result<Envelope, ValidationError> {
-  const r = validate(envelopeSchema, value, 'envelope');
-  if (!r.ok) return r;
-  const env = r.value as Envelope;
+  let env: Envelope;
+  if (isPlainValidEnvelope(value)) {
+    env = value as Envelope;
+  } else {
+    const r = validate(envelopeSchema, value, 'envelope');
+    if (!r.ok) return r;
+    env = r.value as Envelope;
+  }
   const payloadSchema = options.payloads?.get(env.type);
   if (payloadSchema) {
     const p = payloadSchema.safeParse(env.payload);

@@ -1,29 +1,13 @@
 import { z } from 'zod';
 import { PRIORITIES, type Priority } from './keys';
 import { UUID_V7_RE, uuidv7 } from './uuid';
+import { HASH_RE, NAME_RE, SPEECH_ACTS, TRACEPARENT_RE } from './internal/envelope-rules';
 
-/** FIPA ACL speech acts an envelope may carry. */
-export const SPEECH_ACTS = [
-  'inform',
-  'request',
-  'propose',
-  'accept',
-  'reject',
-  'agree',
-  'refuse',
-  'cfp',
-  'failure',
-  'escalate',
-  'hold',
-] as const;
+export { SPEECH_ACTS };
 export type SpeechAct = (typeof SPEECH_ACTS)[number];
 
 /** Wire format version written into `v`. */
 export const ENVELOPE_VERSION = 1;
-
-const TRACEPARENT_RE = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-const HASH_RE = /^[0-9a-f]{64}$/;
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._:*\-/@]{0,199}$/;
 
 export const custodyHopSchema = z.strictObject({
   agent: z.string().min(1).max(256),
