@@ -2,6 +2,27 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import nx from '@nx/eslint-plugin';
 
+// Layers: apps -> packages; swarm/reliability/metrics/bridge -> transport -> schema.
+function boundaries(allow) {
+  return [
+    'error',
+    {
+      enforceBuildableLibDependency: false,
+      allow,
+      depConstraints: [
+        { sourceTag: 'layer:schema', onlyDependOnLibsWithTags: [] },
+        { sourceTag: 'layer:transport', onlyDependOnLibsWithTags: ['layer:schema'] },
+        { sourceTag: 'layer:service', onlyDependOnLibsWithTags: ['layer:schema', 'layer:transport', 'layer:service'] },
+        { sourceTag: 'layer:app', onlyDependOnLibsWithTags: ['layer:schema', 'layer:transport', 'layer:service'] },
+        {
+          sourceTag: 'layer:tool',
+          onlyDependOnLibsWithTags: ['layer:schema', 'layer:transport', 'layer:service', 'layer:tool'],
+        },
+      ],
+    },
+  ];
+}
+
 export default tseslint.config(
   {
     ignores: ['**/dist/**', '**/coverage/**', '**/node_modules/**', '**/.nx/**', 'bench/results/**'],
@@ -36,30 +57,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       // Layers: apps -> packages; swarm/reliability/metrics/bridge -> transport -> schema.
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'layer:schema', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'layer:transport', onlyDependOnLibsWithTags: ['layer:schema'] },
-            {
-              sourceTag: 'layer:service',
-              onlyDependOnLibsWithTags: ['layer:schema', 'layer:transport', 'layer:service'],
-            },
-            {
-              sourceTag: 'layer:app',
-              onlyDependOnLibsWithTags: ['layer:schema', 'layer:transport', 'layer:service'],
-            },
-            {
-              sourceTag: 'layer:tool',
-              onlyDependOnLibsWithTags: ['layer:schema', 'layer:transport', 'layer:service', 'layer:tool'],
-            },
-            { sourceTag: 'scope:test', onlyDependOnLibsWithTags: ['*'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': boundaries([]),
       // Deep imports into another package are forbidden: only its public entry point.
       'no-restricted-imports': [
         'error',
@@ -75,7 +73,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts', '**/test/**/*.ts'],
-    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+    // Tests may use the workspace test harness; it never ships.
+    files: ['**/*.test.ts', '**/test/**/*.ts', '**/vitest.config.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@nx/enforce-module-boundaries': boundaries(['@agentbus/test-utils']),
+    },
   },
 );

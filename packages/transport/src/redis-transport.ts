@@ -9,6 +9,11 @@ import type { Transport } from './types';
 export interface RedisTransportOptions extends TransportOptions, RedisConnectionOptions {
   /** Use this ioredis client instead of creating one; it is not closed by `close()`. */
   client?: RedisClient;
+  /**
+   * Pub/Sub on a Cluster: `sharded` (SPUBLISH/SSUBSCRIBE, scales with the nodes; no pattern
+   * subscriptions) or `classic` (broadcast to every node; patterns work). Default `sharded`.
+   */
+  pubsubMode?: 'sharded' | 'classic';
 }
 
 /**
@@ -20,14 +25,15 @@ export function createRedisTransport(options: RedisTransportOptions = {}): Trans
   const client = options.client ?? createRedisClient(options);
   const where = describeTarget(options);
   const isCluster = (client as Cluster).isCluster === true;
+  const sharded = isCluster && options.pubsubMode !== 'classic';
   const streams = createRedisStreamBackend(client, where);
   return createTransportCore(
     {
       backend: 'redis',
-      capabilities: { ordering: true, cluster: isCluster, durable: true, shardedPubSub: isCluster },
+      capabilities: { ordering: true, cluster: isCluster, durable: true, shardedPubSub: sharded },
       streams,
       membership: streams,
-      pubsub: createRedisPubSubBackend(client, where),
+      pubsub: createRedisPubSubBackend(client, where, sharded),
       shutdown: async () => {
         if (owned) await client.quit().catch(() => client.disconnect());
       },

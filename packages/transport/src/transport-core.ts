@@ -13,6 +13,7 @@ import { BackpressureError, closedError } from './errors';
 import type { AddOutcome, AddRequest, MembershipBackend, PubSubBackend, StreamBackend } from './internal/stream-backend';
 import { DEFAULT_RETENTION, DEFAULT_TRANSPORT_OPTIONS, resolveNamespace, type TransportOptions } from './options';
 import { partitionFor } from './partition';
+import { compareIds } from './internal/stream-id';
 import { createPubSub } from './pubsub';
 import type {
   ConsumeOptions,
@@ -250,7 +251,7 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
         }
         acc.pending += g.pending;
         acc.lag = acc.lag === null || g.lag === null ? null : acc.lag + g.lag;
-        if (g.lastDeliveredId > acc.lastDeliveredId) acc.lastDeliveredId = g.lastDeliveredId;
+        if (compareIds(g.lastDeliveredId, acc.lastDeliveredId) > 0) acc.lastDeliveredId = g.lastDeliveredId;
         for (const c of g.consumers) {
           const have = acc.consumers.find((x) => x.name === c.name);
           if (have) {
@@ -277,7 +278,7 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
     backend: b.backend,
     capabilities: b.capabilities,
     keys,
-    pubsub: createPubSub(b.pubsub, keys, codec, guard),
+    pubsub: createPubSub(b.pubsub, keys, codec, guard, b.capabilities.shardedPubSub),
     defineTopic,
     publish,
     publishBatch,

@@ -170,8 +170,10 @@ export interface ConsumerCounters {
 export type SubscriptionHandler = (env: Envelope, channel: string) => void;
 
 export interface SubscribeOptions {
-  /** Called with the raw text of a message that is not a valid envelope. Default: counted and dropped. */
+  /** Called with the raw text of a message that is not a valid envelope. Default: dropped. */
   onInvalid?: (raw: string, error: Error, channel: string) => void;
+  /** Called when the handler throws; other subscribers still get the message. Default: a process warning. */
+  onError?: (error: Error, channel: string) => void;
 }
 
 export interface Subscription {

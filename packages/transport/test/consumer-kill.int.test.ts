@@ -1,6 +1,6 @@
 import { afterEach, expect, inject, it, vi } from 'vitest';
 import { createEnvelope } from '@agentbus/schema';
-import { createRedisTransport, type Transport } from '@agentbus/transport';
+import { createRedisTransport, type Transport } from '../src/index';
 import { lines, runFixture } from './run-fixture';
 
 let transport: Transport | undefined;

@@ -1,9 +1,16 @@
-import type { TestProject } from 'vitest/node';
-export default function setup(project: TestProject) {
-  project.provide('redisUrl', 'redis://127.0.0.1:6390');
-}
-declare module 'vitest' {
-  export interface ProvidedContext {
-    redisUrl: string;
+import { redisClusterGlobalSetup, redisGlobalSetup, type VitestGlobalSetupContext } from '@agentbus/test-utils';
+
+/** One Redis and one 3-master Redis Cluster for the whole run. */
+export default async function setup(context: VitestGlobalSetupContext): Promise<() => Promise<void>> {
+  const stopRedis = await redisGlobalSetup()(context);
+  try {
+    const stopCluster = await redisClusterGlobalSetup({ masters: 3 })(context);
+    return async () => {
+      await stopCluster();
+      await stopRedis();
+    };
+  } catch (error) {
+    await stopRedis();
+    throw error;
   }
 }

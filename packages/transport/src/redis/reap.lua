@@ -20,9 +20,9 @@ for _, c in ipairs(consumers) do
   local info = {}
   for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
   -- Redis >= 7.2 reports `inactive` (since the last successful read); older ones only `idle`.
-  -- `inactive` is -1 for a consumer that never read anything: fall back to `idle` then.
-  local idle = tonumber(info['inactive'])
-  if idle == nil or idle < 0 then idle = tonumber(info['idle']) end
+  -- `idle` counts from the last read attempt, so a live consumer blocking on an empty stream
+  -- is not idle (Redis >= 7.2 also has `inactive`, from the last successful read: not used).
+  local idle = tonumber(info['idle'])
   if info['name'] ~= ARGV[3] and tonumber(info['pending']) == 0 and idle ~= nil and idle >= limit then
     redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
     removed[#removed + 1] = info['name']

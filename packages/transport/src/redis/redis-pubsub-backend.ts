@@ -5,11 +5,12 @@ import { toAgentbusError } from './redis-errors';
 
 /**
  * Pub/Sub over a dedicated subscriber connection (a subscribed connection can run nothing else).
- * On a Cluster, exact channels use sharded Pub/Sub (SPUBLISH/SSUBSCRIBE) so a message only
- * crosses the node that owns the channel's slot; patterns have no sharded form.
+ * With `sharded` on a Cluster, exact channels use sharded Pub/Sub (SPUBLISH/SSUBSCRIBE) so a
+ * message only crosses the node that owns the channel's slot; patterns have no sharded form, so
+ * they need classic Pub/Sub, which every node broadcasts.
  */
-export function createRedisPubSubBackend(client: RedisClient, where: string): PubSubBackend {
-  const isCluster = (client as Cluster).isCluster === true;
+export function createRedisPubSubBackend(client: RedisClient, where: string, sharded: boolean): PubSubBackend {
+  const isCluster = sharded && (client as Cluster).isCluster === true;
   let subscriber: RedisClient | undefined;
   const channels = new Map<string, Set<RawMessageHandler>>();
   const patterns = new Map<string, Set<RawMessageHandler>>();

@@ -68,7 +68,11 @@ export function createRedisStreamBackend(
         return { kind: 'added', streamId: id as string };
       }
       const budget = req.maxBacklog && req.maxBacklog > 0 ? (req.budgetStreams ?? [req.stream]) : [];
-      const keys = [req.stream, req.dedupeKey ?? `${req.stream}:dedupe`, ...budget];
+      if (req.dedupeWindowMs && req.dedupeWindowMs > 0 && !req.dedupeKey) {
+        throw new AgentbusError(ERROR_CODES.INVALID_ARGUMENT, 'add: a dedupe window needs a dedupeKey');
+      }
+      // An unused dedupe key still has to be a key of the stream's slot.
+      const keys = [req.stream, req.dedupeKey ?? req.stream, ...budget];
       const reply = await client.agentbus_publish_v1(
         keys.length,
         ...keys,
@@ -83,14 +87,13 @@ export function createRedisStreamBackend(
   }
 
   async function deliveryCounts(stream: string, group: string, ids: readonly string[]): Promise<Map<string, number>> {
+    // One exact XPENDING per id (auto-pipelined): a range query could miss ids among others'.
     const counts = new Map<string, number>();
-    if (ids.length === 0) return counts;
-    const sorted = [...ids].sort(compareIds);
     try {
-      const rows = (await client.call(
-        'XPENDING', stream, group, sorted[0]!, sorted[sorted.length - 1]!, Math.max(ids.length * 4, 100),
-      )) as Array<[string, string, number, number]>;
-      for (const [id, , , n] of rows) counts.set(id, Number(n));
+      const rows = await Promise.all(
+        ids.map((id) => client.call('XPENDING', stream, group, id, id, 1) as Promise<Array<[string, string, number, number]>>),
+      );
+      for (const r of rows) if (r[0]) counts.set(r[0][0], Number(r[0][3]));
     } catch (error) {
       fail(error);
     }
@@ -287,12 +290,5 @@ export function createRedisStreamBackend(
   };
 }
 
-/** Orders stream ids (`ms-seq`) numerically. */
-export function compareIds(a: string, b: string): number {
-  const [am, as] = a.split('-');
-  const [bm, bs] = b.split('-');
-  const d = Number(am) - Number(bm);
-  return d !== 0 ? d : Number(as) - Number(bs);
-}
 
 export type { Cluster };
