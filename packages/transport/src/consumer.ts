@@ -95,6 +95,7 @@ export function createConsumer(topic: string, handler: Handler, options: Consume
   const group = options.group;
   const concurrency = Math.max(1, o.concurrency);
   const prefetch = Math.max(0, options.prefetch ?? concurrency);
+  const lowWater = Math.max(1, Math.floor((concurrency + prefetch) / 2));
   const lanes = (Object.entries(options.lanes ?? DEFAULT_CONSUME_OPTIONS.lanes) as [Priority, number][])
     .filter(([, w]) => w > 0);
   if (lanes.length === 0) {
@@ -178,8 +179,8 @@ export function createConsumer(topic: string, handler: Handler, options: Consume
     buffered++;
   }
 
-  /** Next entry by smooth weighted round robin over the non-empty lanes of a reader. */
-  function pick(reader: Reader): [Slot, Held] | undefined {
+  /** The lane to take from next, by smooth weighted round robin over a reader's non-empty lanes. */
+  function pick(reader: Reader): Slot | undefined {
     if (partitioned && reader.busy) return undefined;
     let best: Slot | undefined;
     let total = 0;
@@ -189,23 +190,34 @@ export function createConsumer(topic: string, handler: Handler, options: Consume
       total += s.weight;
       if (!best || s.current > best.current) best = s;
     }
-    if (!best) return undefined;
-    best.current -= total;
-    return [best, best.queue.shift()!];
+    if (best) best.current -= total;
+    return best;
   }
 
+  let pumping = false;
+
+  /**
+   * Starts handlers while there is room. Re-entrant calls (a handler that finished synchronously
+   * settles inside the loop) return at once and the outer loop goes on: no recursion.
+   */
   function pump(): void {
-    while (running && inFlight < concurrency && buffered > 0) {
-      let next: [Slot, Held] | undefined;
-      for (let i = 0; i < readerOrder.length && !next; i++) {
-        rr = (rr + 1) % readerOrder.length;
-        next = pick(readerOrder[rr]!);
+    if (pumping) return;
+    pumping = true;
+    try {
+      while (running && inFlight < concurrency && buffered > 0) {
+        let slot: Slot | undefined;
+        for (let i = 0; i < readerOrder.length && !slot; i++) {
+          rr = (rr + 1) % readerOrder.length;
+          slot = pick(readerOrder[rr]!);
+        }
+        if (!slot) return;
+        buffered--;
+        inFlight++;
+        if (partitioned) slot.reader.busy = true;
+        start(slot, slot.queue.shift()!);
       }
-      if (!next) return;
-      buffered--;
-      inFlight++;
-      if (partitioned) next[0].reader.busy = true;
-      void run(next[0], next[1]);
+    } finally {
+      pumping = false;
     }
   }
 
@@ -282,51 +294,74 @@ export function createConsumer(topic: string, handler: Handler, options: Consume
     if (outcome === 'ack' && !handlerAbort.signal.aborted) ack(slot, entry.id);
   }
 
-  async function run(slot: Slot, entry: Held): Promise<void> {
-    try {
-      counters.delivered++;
-      if (entry.raw === null) {
-        await reject(slot, entry, 'invalid', new AgentbusError(ERROR_CODES.INVALID_MESSAGE, `stream entry ${entry.id} has no env field`), undefined);
-        return;
-      }
-      const decoded = decodeEnvelope(entry.raw, deps.codec);
-      if (!decoded.ok) {
-        await reject(slot, entry, 'invalid', decoded.error, undefined);
-        return;
-      }
-      const env = decoded.value;
-      if (isExpired(env)) {
-        await reject(
-          slot,
-          entry,
-          'expired',
-          new AgentbusError(ERROR_CODES.EXPIRED, `envelope ${env.id} expired ${Date.now() - env.ts - env.ttlMs!} ms ago (ttlMs ${env.ttlMs})`),
-          env,
-        );
-        return;
-      }
-      const ctx = context(slot, entry);
-      hooks.onDeliver?.(topic, env, ctx);
-      const started = hooks.onAck ? performance.now() : 0;
-      try {
-        await handler(env, ctx);
-      } catch (error) {
-        await reject(slot, entry, 'handler-error', error instanceof Error ? error : new Error(String(error)), env);
-        return;
-      }
-      // After close the entry stays pending and is reclaimed: a late ack could race the new owner.
-      if (handlerAbort.signal.aborted) return;
+  function settle(slot: Slot, entry: Held): void {
+    slot.held.delete(entry.id);
+    inFlight--;
+    slot.reader.busy = false;
+    if (roomWaiters.length > 0) roomWaiters = wake(roomWaiters);
+    if (inFlight === 0 && idleWaiters.length > 0) idleWaiters = wake(idleWaiters);
+    pump();
+  }
+
+  function settleAfter(promise: Promise<void>, slot: Slot, entry: Held): void {
+    promise.catch(report).then(() => settle(slot, entry));
+  }
+
+  function succeeded(slot: Slot, entry: Held, env: Envelope, ctx: DeliveryContext, started: number): void {
+    // After close the entry stays pending and is reclaimed: a late ack could race the new owner.
+    if (!handlerAbort.signal.aborted) {
       ack(slot, entry.id);
       hooks.onAck?.(topic, env, ctx, performance.now() - started);
+    }
+    settle(slot, entry);
+  }
+
+  function failed(slot: Slot, entry: Held, env: Envelope, error: unknown): void {
+    settleAfter(reject(slot, entry, 'handler-error', error instanceof Error ? error : new Error(String(error)), env), slot, entry);
+  }
+
+  /**
+   * Runs one delivery. A handler that returns synchronously is settled in the same tick, with no
+   * promise allocated; only an async handler's promise gets continuations.
+   */
+  function start(slot: Slot, entry: Held): void {
+    counters.delivered++;
+    if (entry.raw === null) {
+      const error = new AgentbusError(ERROR_CODES.INVALID_MESSAGE, `stream entry ${entry.id} has no env field`);
+      settleAfter(reject(slot, entry, 'invalid', error, undefined), slot, entry);
+      return;
+    }
+    const decoded = decodeEnvelope(entry.raw, deps.codec);
+    if (!decoded.ok) {
+      settleAfter(reject(slot, entry, 'invalid', decoded.error, undefined), slot, entry);
+      return;
+    }
+    const env = decoded.value;
+    if (isExpired(env)) {
+      const error = new AgentbusError(
+        ERROR_CODES.EXPIRED,
+        `envelope ${env.id} expired ${Date.now() - env.ts - env.ttlMs!} ms ago (ttlMs ${env.ttlMs})`,
+      );
+      settleAfter(reject(slot, entry, 'expired', error, env), slot, entry);
+      return;
+    }
+    const ctx = context(slot, entry);
+    hooks.onDeliver?.(topic, env, ctx);
+    const started = hooks.onAck ? performance.now() : 0;
+    let result: void | Promise<void>;
+    try {
+      result = handler(env, ctx);
     } catch (error) {
-      report(error);
-    } finally {
-      slot.held.delete(entry.id);
-      inFlight--;
-      slot.reader.busy = false;
-      roomWaiters = wake(roomWaiters);
-      if (inFlight === 0) idleWaiters = wake(idleWaiters);
-      pump();
+      failed(slot, entry, env, error);
+      return;
+    }
+    if (result && typeof (result as Promise<void>).then === 'function') {
+      (result as Promise<void>).then(
+        () => succeeded(slot, entry, env, ctx, started),
+        (error: unknown) => failed(slot, entry, env, error),
+      );
+    } else {
+      succeeded(slot, entry, env, ctx, started);
     }
   }
 
@@ -373,7 +408,9 @@ export function createConsumer(topic: string, handler: Handler, options: Consume
     }
     while (running && reader.active) {
       const free = room();
-      if (free <= 0) {
+      // Read again once half the window is free, not at the first free slot: fewer, fuller
+      // reads (one round trip per batch instead of one per handful of messages).
+      if (free < lowWater || free <= 0) {
         await new Promise<void>((r) => roomWaiters.push(r));
         continue;
       }

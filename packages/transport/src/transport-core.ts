@@ -7,6 +7,7 @@ import {
   PRIORITIES,
   type Envelope,
   type KeyBuilder,
+  type Priority,
 } from '@agentbus/schema';
 import { createConsumer } from './consumer';
 import { BackpressureError, closedError } from './errors';
@@ -41,11 +42,19 @@ export interface TransportBackends {
   shutdown: () => Promise<void>;
 }
 
+/** One partition's stream keys, built once per topic instead of once per message. */
+interface Target {
+  name: string;
+  lanes: Record<Priority, string>;
+  budget: string[];
+}
+
 interface ResolvedTopic {
   partitions: number;
   retention: RetentionPolicy;
   maxBacklog: number;
   dedupeWindowMs: number;
+  targets: Target[];
 }
 
 function checkTopicOptions(topic: string, o: TopicOptions): void {
@@ -90,52 +99,56 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
     if (!r) {
       assertTopic(topic);
       const o = { ...defaults, ...declared.get(topic) };
+      const partitions = o.partitions ?? 1;
+      const names = partitions <= 1 ? [topic] : Array.from({ length: partitions }, (_, p) => keys.partition(topic, p));
       r = {
-        partitions: o.partitions ?? 1,
+        partitions,
         retention: o.retention ?? DEFAULT_RETENTION,
         maxBacklog: o.maxBacklog ?? 0,
         dedupeWindowMs: o.dedupeWindowMs ?? 0,
+        targets: names.map((name) => {
+          const lanes = Object.fromEntries(PRIORITIES.map((p) => [p, keys.lane(name, p)])) as Record<Priority, string>;
+          return { name, lanes, budget: PRIORITIES.map((p) => lanes[p]) };
+        }),
       };
       resolved.set(topic, r);
     }
     return r;
   }
 
-  function partitionTopics(topic: string, cfg: ResolvedTopic): string[] {
-    if (cfg.partitions <= 1) return [topic];
-    return Array.from({ length: cfg.partitions }, (_, p) => keys.partition(topic, p));
+  function partitionTopics(cfg: ResolvedTopic): string[] {
+    return cfg.targets.map((t) => t.name);
   }
 
-  function request(topic: string, cfg: ResolvedTopic, env: Envelope, o: PublishOptions | undefined): AddRequest {
+  function targetOf(cfg: ResolvedTopic, env: Envelope, o: PublishOptions | undefined): Target {
     // Without a partition key the envelope id picks the partition, so a retried publish of the
     // same envelope meets its dedupe record.
-    const target = cfg.partitions > 1 ? keys.partition(topic, partitionFor(o?.partitionKey ?? env.id, cfg.partitions)) : topic;
+    return cfg.partitions > 1 ? cfg.targets[partitionFor(o?.partitionKey ?? env.id, cfg.partitions)]! : cfg.targets[0]!;
+  }
+
+  function request(cfg: ResolvedTopic, target: Target, env: Envelope, o: PublishOptions | undefined): AddRequest {
     const encoded = encodeEnvelope(env, codec);
     if (!encoded.ok) throw encoded.error;
-    const req: AddRequest = { stream: keys.lane(target, env.priority), raw: encoded.value };
+    const stream = target.lanes[env.priority];
+    if (stream === undefined) {
+      throw new AgentbusError(ERROR_CODES.INVALID_MESSAGE, `envelope ${env.id}: unknown priority ${String(env.priority)}`);
+    }
+    const req: AddRequest = { stream, raw: encoded.value };
     const window = o?.dedupeWindowMs ?? cfg.dedupeWindowMs;
     if (window > 0) {
-      req.dedupeKey = keys.dedupe(target, env.id);
+      req.dedupeKey = keys.dedupe(target.name, env.id);
       req.dedupeWindowMs = window;
     }
     if (cfg.maxBacklog > 0) {
       req.maxBacklog = cfg.maxBacklog;
-      req.budgetStreams = PRIORITIES.map((p) => keys.lane(target, p));
+      req.budgetStreams = target.budget;
     }
     return req;
   }
 
-  function result(env: Envelope, req: AddRequest, out: AddOutcome, topic: string): PublishResult | null {
+  function result(env: Envelope, out: AddOutcome, target: Target): PublishResult | null {
     if (out.kind === 'backpressure') return null;
-    return { id: env.id, streamId: out.streamId, topic: partitionOf(req.stream, topic), duplicate: out.kind === 'duplicate' };
-  }
-
-  /** `{ns:orders.3}:stream:urgent` -> `orders.3`. */
-  function partitionOf(stream: string, topic: string): string {
-    const open = stream.indexOf('{');
-    const close = stream.indexOf('}');
-    const inner = stream.slice(open + 1, close);
-    return keys.namespace === '' ? inner : inner.slice(keys.namespace.length + 1) || topic;
+    return { id: env.id, streamId: out.streamId, topic: target.name, duplicate: out.kind === 'duplicate' };
   }
 
   function afterPublish(topic: string, cfg: ResolvedTopic): void {
@@ -159,23 +172,25 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
   async function publish(topic: string, env: Envelope, o?: PublishOptions): Promise<PublishResult> {
     guard();
     const cfg = config(topic);
-    const req = request(topic, cfg, env, o);
+    const target = targetOf(cfg, env, o);
+    const req = request(cfg, target, env, o);
     const started = hooks.onPublish ? performance.now() : 0;
     const out = await b.streams.add(req);
     if (out.kind === 'backpressure') throw new BackpressureError(topic, out.length, cfg.maxBacklog, retryAfterMs);
     if (hooks.onPublish) hooks.onPublish(topic, env, performance.now() - started);
     afterPublish(topic, cfg);
-    return result(env, req, out, topic)!;
+    return result(env, out, target)!;
   }
 
   async function publishBatch(topic: string, envs: readonly Envelope[], o?: PublishOptions): Promise<PublishResult[]> {
     guard();
     if (envs.length === 0) return [];
     const cfg = config(topic);
-    const reqs = envs.map((env) => request(topic, cfg, env, o));
+    const targets = envs.map((env) => targetOf(cfg, env, o));
+    const reqs = envs.map((env, i) => request(cfg, targets[i]!, env, o));
     const started = hooks.onPublish ? performance.now() : 0;
     const outs = await b.streams.addBatch(reqs);
-    const results = outs.map((out, i) => result(envs[i]!, reqs[i]!, out, topic));
+    const results = outs.map((out, i) => result(envs[i]!, out, targets[i]!));
     const refused = outs.find((out) => out.kind === 'backpressure');
     if (refused && refused.kind === 'backpressure') {
       throw new BackpressureError(topic, refused.length, cfg.maxBacklog, retryAfterMs, results);
@@ -213,7 +228,7 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
     const cfg = config(topic);
     const now = Date.now();
     const total: TrimResult = { trimmed: 0, droppedUnacked: 0 };
-    for (const t of partitionTopics(topic, cfg)) {
+    for (const t of partitionTopics(cfg)) {
       const droppedKey = keys.topic(t, 'dropped');
       for (const p of PRIORITIES) {
         const r = await b.streams.trim(keys.lane(t, p), policy, now, droppedKey);
@@ -229,7 +244,7 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
     const cfg = config(topic);
     const streams: LaneStats[] = [];
     let dropped = 0;
-    const parts = partitionTopics(topic, cfg);
+    const parts = partitionTopics(cfg);
     await Promise.all(
       parts.map(async (t) => {
         const [lanes, d] = await Promise.all([

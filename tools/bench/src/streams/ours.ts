@@ -1,0 +1,134 @@
+import type { Consumer, Transport } from '@agentbus/transport';
+import { Redis } from 'ioredis';
+import { SampleBuffer } from '../stats';
+import {
+  latencyOf,
+  pacedResult,
+  publishPaced,
+  throughputResult,
+  timeSequential,
+  waitFor,
+  type Contender,
+  type EnvelopeFactory,
+  type PacedResult,
+  type PacedSpec,
+  type ThroughputResult,
+  type ThroughputSpec,
+} from './common';
+
+export interface OursOptions {
+  url: string;
+  namespace: string;
+  concurrency: number;
+  prefetch: number;
+}
+
+const GROUP = 'bench';
+const CONSUMER = 'bench-1';
+
+/**
+ * @agentbus/transport's Redis backend, used as an application would: `publishBatch` /
+ * `publish` of envelopes and one `consume` group consumer whose handler records the latency.
+ * Loaded lazily, so the other contenders still run when the transport cannot be loaded.
+ */
+export async function oursContender(factory: EnvelopeFactory, options: OursOptions): Promise<Contender> {
+  const mod = await import('@agentbus/transport');
+  if (typeof mod.createRedisTransport !== 'function') {
+    throw new Error('@agentbus/transport does not export createRedisTransport');
+  }
+  const transport: Transport = mod.createRedisTransport({ url: options.url, namespace: options.namespace });
+  const topicOf = (tag: string) => `bench.${tag}`;
+  // The consumer counts an ack when it queues it; the bench counts it when Redis has it (as for
+  // raw and BullMQ): it polls XPENDING on a connection of its own until nothing is pending.
+  const probe = new Redis(options.url, { protocol: 2 });
+  probe.on('error', () => undefined);
+
+  async function allAcked(topic: string, consumer: Consumer, count: number, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    if (!(await waitFor(() => consumer.counters().acked >= count, timeoutMs))) return false;
+    const stream = transport.keys.lane(topic, 'normal');
+    while (performance.now() < deadline) {
+      const [pending] = (await probe.xpending(stream, GROUP)) as [number, ...unknown[]];
+      if (Number(pending) === 0) return true;
+      await new Promise((r) => setImmediate(r));
+    }
+    return false;
+  }
+
+  function startConsumer(topic: string, latencies: SampleBuffer): Consumer {
+    return transport.consume(
+      topic,
+      (env) => {
+        latencies.push(latencyOf(env));
+      },
+      { group: GROUP, consumer: CONSUMER, concurrency: options.concurrency, prefetch: options.prefetch },
+    );
+  }
+
+  const contender: Contender = {
+    name: 'ours',
+    label: '@agentbus/transport (publishBatch + consume)',
+    settings: () => ({
+      namespace: options.namespace,
+      concurrency: options.concurrency,
+      prefetch: options.prefetch,
+      api: 'createRedisTransport -> publishBatch / consume',
+    }),
+
+    async warmup(spec) {
+      await contender.throughput(spec);
+    },
+
+    async throughput(spec: ThroughputSpec): Promise<ThroughputResult> {
+      const topic = topicOf(spec.tag);
+      const latencies = new SampleBuffer(spec.messages);
+      const consumer = startConsumer(topic, latencies);
+      try {
+        await consumer.ready();
+        const t0 = performance.now();
+        const deadline = t0 + spec.timeoutMs;
+        let sent = 0;
+        while (sent < spec.messages && performance.now() < deadline) {
+          const k = Math.min(spec.batch, spec.messages - sent);
+          const envs = new Array(k);
+          for (let j = 0; j < k; j++) envs[j] = factory.make(sent + j);
+          await transport.publishBatch(topic, envs);
+          sent += k;
+        }
+        const tPublished = performance.now();
+        const complete = await allAcked(topic, consumer, sent, deadline - performance.now());
+        const tEnd = performance.now();
+        const acked = complete ? sent : Math.min(consumer.counters().acked, sent);
+        return throughputResult(t0, tPublished, tEnd, sent, acked, latencies);
+      } finally {
+        await consumer.close(5000);
+      }
+    },
+
+    async paced(spec: PacedSpec): Promise<PacedResult> {
+      const topic = topicOf(spec.tag);
+      const latencies = new SampleBuffer(spec.messages);
+      const consumer = startConsumer(topic, latencies);
+      try {
+        await consumer.ready();
+        const deadline = performance.now() + spec.timeoutMs;
+        const published = await publishPaced(spec, (seq) => transport.publish(topic, factory.make(seq)));
+        await allAcked(topic, consumer, published, deadline - performance.now());
+        return pacedResult(published, latencies.length, latencies);
+      } finally {
+        await consumer.close(5000);
+      }
+    },
+
+    async sequentialPublish(tag, count) {
+      const topic = topicOf(tag);
+      return timeSequential(count, (seq) => transport.publish(topic, factory.make(seq)));
+    },
+
+    async close() {
+      await transport.close();
+      await probe.quit().catch(() => undefined);
+    },
+  };
+  return contender;
+}

@@ -1,0 +1,3 @@
+import { setupRedisForVitest } from './src/index';
+
+export default setupRedisForVitest;
