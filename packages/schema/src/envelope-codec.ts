@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { envelopeSchema, type Envelope } from './envelope';
-import { PayloadTooLargeError, ValidationError } from './errors';
+import type { PayloadTooLargeError} from './errors';
+import { ValidationError } from './errors';
 import { isPlainValidEnvelope } from './internal/fast-envelope';
 import { checkSize, parseJson, toIssues, validate } from './internal/validate';
 import { err, ok, type Result } from './result';
