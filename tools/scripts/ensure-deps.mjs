@@ -13,11 +13,18 @@ const lock = path.join(root, 'package-lock.json');
 const missing = !existsSync(marker);
 const stale = !missing && existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs + 1000;
 if (missing || stale) {
-  const args = existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
-  console.log(`agentbus: dependencies ${missing ? 'missing' : 'older than package-lock.json'}; running npm ${args[0]}`);
-  const r = spawnSync('npm', args, { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) {
-    console.error(`agentbus: npm ${args[0]} failed (exit ${r.status}); run it by hand to see why`);
-    process.exit(r.status ?? 1);
+  console.log(`agentbus: dependencies ${missing ? 'missing' : 'older than package-lock.json'}; installing`);
+  const npm = (args) => spawnSync('npm', [...args, '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' }).status;
+  // `npm ci` when the lockfile allows it; npm 11 can refuse a lockfile that leaves out other
+  // platforms' optional packages (rollup, esbuild), and then `npm install` installs the same
+  // locked versions.
+  let status = existsSync(lock) ? npm(['ci']) : 1;
+  if (status !== 0) {
+    if (existsSync(lock)) console.log('agentbus: npm ci refused the lockfile; running npm install');
+    status = npm(['install']);
+  }
+  if (status !== 0) {
+    console.error(`agentbus: npm install failed (exit ${status}); run it by hand to see why`);
+    process.exit(status ?? 1);
   }
 }
