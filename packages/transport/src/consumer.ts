@@ -19,6 +19,7 @@ import type {
   ConsumerCounters,
   DeliveryContext,
   Handler,
+  Headers,
   RejectReason,
   Rejection,
   RejectionOutcome,
@@ -28,7 +29,24 @@ import type {
 interface Held {
   id: string;
   raw: string | null;
+  headers?: string | null | undefined;
   deliveryCount: number;
+}
+
+/** Parses the `hdr` field; one that is not a JSON object counts as no headers. */
+function parseHeaders(text: string | null | undefined): Headers | undefined {
+  if (!text) return undefined;
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Headers) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function attemptOf(headers: Headers | undefined): number {
+  const a = headers?.attempt;
+  return typeof a === 'number' && Number.isInteger(a) && a >= 1 ? a : 1;
 }
 
 /** One lane of one partition: a stream, its weight and the entries read but not yet started. */
@@ -76,10 +94,14 @@ export function defaultConsumerName(): string {
   return consumerSeq === 1 && process.env.REDIS_CONSUMER ? base : `${base}-${consumerSeq}`;
 }
 
+// Without an onRejected (the reliability package gives one with dead letters), what cannot
+// ever succeed is acked and counted; what might succeed later stays pending.
 const DEFAULT_REJECTION: Record<RejectReason, RejectionOutcome> = {
   invalid: 'ack',
   expired: 'ack',
+  'bad-signature': 'ack',
   'handler-error': 'retry',
+  poison: 'retry',
 };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
@@ -105,6 +127,8 @@ export function createConsumer(topic: string, handler: Handler, options: Consume
   const { streams: backend, keys, hooks } = deps;
   const partitioned = deps.partitions > 1;
   const rejected = options.onRejected;
+  const maxDeliveries = options.maxDeliveries;
+  const verify = options.verify;
   const onError = options.onError;
 
   const counters: ConsumerCounters = { delivered: 0, acked: 0, failed: 0, expired: 0, invalid: 0, reclaimed: 0 };
@@ -246,11 +270,14 @@ export function createConsumer(topic: string, handler: Handler, options: Consume
   }
 
   function context(slot: Slot, entry: Held): DeliveryContext {
+    const headers = parseHeaders(entry.headers);
     return {
       topic,
       partition: slot.reader.partition,
       streamId: entry.id,
       deliveryCount: entry.deliveryCount,
+      attempt: attemptOf(headers),
+      headers,
       lane: slot.lane,
       group,
       consumer: name,
@@ -266,12 +293,14 @@ export function createConsumer(topic: string, handler: Handler, options: Consume
     env: Envelope | undefined,
   ): Promise<void> {
     if (reason === 'expired') counters.expired++;
-    else if (reason === 'invalid') counters.invalid++;
+    else if (reason === 'invalid' || reason === 'bad-signature') counters.invalid++;
     else counters.failed++;
     const rejection: Rejection = {
       reason,
       error,
       raw: entry.raw ?? '',
+      headers: entry.headers ?? null,
+      attempt: attemptOf(parseHeaders(entry.headers)),
       topic,
       stream: slot.stream,
       streamId: entry.id,
@@ -337,6 +366,21 @@ export function createConsumer(topic: string, handler: Handler, options: Consume
       return;
     }
     const env = decoded.value;
+    if (maxDeliveries !== undefined && entry.deliveryCount > maxDeliveries) {
+      const error = new AgentbusError(
+        ERROR_CODES.INVALID_MESSAGE,
+        `envelope ${env.id} was delivered ${entry.deliveryCount} times, over maxDeliveries ${maxDeliveries}: it keeps failing its consumer`,
+      );
+      settleAfter(reject(slot, entry, 'poison', error, env), slot, entry);
+      return;
+    }
+    if (verify) {
+      const bad = verify(env);
+      if (bad) {
+        settleAfter(reject(slot, entry, 'bad-signature', bad, env), slot, entry);
+        return;
+      }
+    }
     if (isExpired(env)) {
       const error = new AgentbusError(
         ERROR_CODES.EXPIRED,
@@ -387,7 +431,7 @@ export function createConsumer(topic: string, handler: Handler, options: Consume
             ack(slot, e.id);
             continue;
           }
-          enqueue(slot, { id: e.id, raw: e.raw, deliveryCount: counts.get(e.id) ?? 1 });
+          enqueue(slot, { id: e.id, raw: e.raw, headers: e.headers, deliveryCount: counts.get(e.id) ?? 1 });
         }
         after = entries[entries.length - 1]!.id;
         pump();
@@ -429,7 +473,7 @@ export function createConsumer(topic: string, handler: Handler, options: Consume
         for (const r of results) {
           const slot = reader.byStream.get(r.stream);
           if (!slot) continue;
-          for (const e of r.entries) enqueue(slot, { id: e.id, raw: e.raw, deliveryCount: 1 });
+          for (const e of r.entries) enqueue(slot, { id: e.id, raw: e.raw, headers: e.headers, deliveryCount: 1 });
         }
         pump();
       } catch (error) {

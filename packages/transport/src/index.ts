@@ -35,6 +35,7 @@ export type {
   ConsumeOptions,
   Consumer,
   ConsumerCounters,
+  Headers,
   DeliveryContext,
   Handler,
   Rejection,

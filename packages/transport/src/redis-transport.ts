@@ -30,6 +30,7 @@ export function createRedisTransport(options: RedisTransportOptions = {}): Trans
   return createTransportCore(
     {
       backend: 'redis',
+      redis: client,
       capabilities: { ordering: true, cluster: isCluster, durable: true, shardedPubSub: sharded },
       streams,
       membership: streams,

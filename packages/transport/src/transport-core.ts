@@ -10,6 +10,7 @@ import {
   type Priority,
 } from '@agentbus/schema';
 import { createConsumer } from './consumer';
+import type { RedisClient } from './redis/connection';
 import { BackpressureError, closedError } from './errors';
 import type { AddOutcome, AddRequest, MembershipBackend, PubSubBackend, StreamBackend } from './internal/stream-backend';
 import { DEFAULT_RETENTION, DEFAULT_TRANSPORT_OPTIONS, resolveNamespace, type TransportOptions } from './options';
@@ -34,6 +35,7 @@ import type {
 
 export interface TransportBackends {
   backend: 'redis' | 'memory';
+  redis?: RedisClient;
   capabilities: TransportCapabilities;
   streams: StreamBackend;
   membership: MembershipBackend;
@@ -134,6 +136,7 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
       throw new AgentbusError(ERROR_CODES.INVALID_MESSAGE, `envelope ${env.id}: unknown priority ${String(env.priority)}`);
     }
     const req: AddRequest = { stream, raw: encoded.value };
+    if (o?.headers) req.headers = JSON.stringify(o.headers);
     const window = o?.dedupeWindowMs ?? cfg.dedupeWindowMs;
     if (window > 0) {
       req.dedupeKey = keys.dedupe(target.name, env.id);
@@ -291,6 +294,7 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
 
   return {
     backend: b.backend,
+    redis: b.redis,
     capabilities: b.capabilities,
     keys,
     pubsub: createPubSub(b.pubsub, keys, codec, guard, b.capabilities.shardedPubSub),

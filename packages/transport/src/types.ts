@@ -1,4 +1,5 @@
 import type { Envelope, KeyBuilder, Priority } from '@agentbus/schema';
+import type { RedisClient } from './redis/connection';
 
 /**
  * The contract every backend (Redis, Redis Cluster, in-memory) fulfils; the conformance suite in
@@ -44,9 +45,14 @@ export interface TopicOptions {
   dedupeWindowMs?: number;
 }
 
+/** Delivery headers carried beside the envelope (stream field `hdr`), e.g. by retries. */
+export type Headers = Record<string, string | number | boolean | null | Array<unknown> | Record<string, unknown>>;
+
 export interface PublishOptions {
   /** Chooses the partition of a partitioned topic; same key, same partition, order kept. */
   partitionKey?: string;
+  /** Headers stored beside the envelope (not part of it, not signed): `attempt`, retry history. */
+  headers?: Headers;
   /** Overrides the topic's dedupe window for this publish (ms); 0 turns it off. */
   dedupeWindowMs?: number;
 }
@@ -70,8 +76,12 @@ export interface DeliveryContext {
   partition: number;
   /** The stream entry id. */
   streamId: string;
-  /** 1 on first delivery; more after a reclaim or a restart. */
+  /** 1 on first delivery of this stream entry; more after a reclaim or a restart. */
   deliveryCount: number;
+  /** Attempt of the message across retries: the `attempt` header, else 1. */
+  attempt: number;
+  /** The entry's headers, if it has any. */
+  headers: Readonly<Headers> | undefined;
   /** The priority lane it was read from. */
   lane: Priority;
   group: string;
@@ -83,7 +93,7 @@ export interface DeliveryContext {
 export type Handler = (env: Envelope, ctx: DeliveryContext) => Promise<void> | void;
 
 /** Why a message was not handed to the handler, or failed in it. */
-export type RejectReason = 'invalid' | 'expired' | 'handler-error';
+export type RejectReason = 'invalid' | 'expired' | 'handler-error' | 'poison' | 'bad-signature';
 
 /**
  * A message that could not be handled. `raw` is the stream entry's `env` field as stored, so
@@ -93,6 +103,10 @@ export interface Rejection {
   reason: RejectReason;
   error: Error;
   raw: string;
+  /** The entry's `hdr` field as stored, or null. */
+  headers: string | null;
+  /** The `attempt` header, else 1. */
+  attempt: number;
   envelope?: Envelope;
   topic: string;
   /** The stream key it was read from. */
@@ -132,6 +146,16 @@ export interface ConsumeOptions {
   lanes?: Partial<Record<Priority, number>>;
   /** Where a rejected message goes. Default: invalid and expired are acked and counted; a handler error is left pending for redelivery. */
   onRejected?: RejectionHandler;
+  /**
+   * An entry delivered more often than this (it keeps killing its consumer) is rejected as
+   * `poison` without running the handler. Default: no limit.
+   */
+  maxDeliveries?: number;
+  /**
+   * Checks each envelope before the handler (e.g. its signature); a returned error rejects it as
+   * `bad-signature`. Default: none.
+   */
+  verify?: (env: Envelope) => Error | undefined;
   /** Where the group starts when it is created: `0` (all entries, default) or `$` (new only). */
   startId?: '0' | '$';
   /** Partitioned topics: how often consumers heartbeat to share partitions (ms). Default 2000. */
@@ -263,6 +287,11 @@ export interface TransportHooks {
 
 export interface Transport {
   readonly backend: 'redis' | 'memory';
+  /**
+   * The ioredis client of a Redis transport, for packages that run their own scripts on the same
+   * connection (reliability); undefined on the memory backend.
+   */
+  readonly redis: RedisClient | undefined;
   readonly capabilities: TransportCapabilities;
   readonly keys: KeyBuilder;
   readonly pubsub: PubSub;

@@ -472,6 +472,61 @@ export function describeTransportConformance(
         await settled(topic, group);
       });
 
+      it('carries headers beside the envelope: the handler sees them and the attempt', async () => {
+        const t = transport();
+        const topic = unique('hdr');
+        const seen: Array<[number, unknown]> = [];
+        consume(topic, (_m, ctx) => void seen.push([ctx.attempt, ctx.headers?.history]), { group: unique('group') });
+        await t.publish(topic, envelope('plain'));
+        await t.publish(topic, envelope('retried'), { headers: { attempt: 3, history: ['x'] } });
+        await eventually(() => expect(seen).toEqual([[1, undefined], [3, ['x']]]));
+      });
+
+      it('rejects an entry delivered more than maxDeliveries times as poison, without running the handler', async () => {
+        const t = transport();
+        const topic = unique('poison');
+        const group = unique('group');
+        let runs = 0;
+        const rejections: Rejection[] = [];
+        consume(topic, () => {
+          runs++;
+          throw new Error('crashes its consumer');
+        }, {
+          group,
+          maxDeliveries: 2,
+          claimIdleMs: 50,
+          claimIntervalMs: 50,
+          onRejected: (r) => {
+            rejections.push(r);
+            return r.reason === 'poison' ? 'ack' : 'retry';
+          },
+        });
+        await t.publish(topic, envelope('bad'));
+        await eventually(() => expect(rejections.map((r) => r.reason)).toEqual(['handler-error', 'handler-error', 'poison']));
+        expect(runs).toBe(2);
+        expect(rejections[2]!.deliveryCount).toBe(3);
+        await settled(topic, group);
+      });
+
+      it('rejects an envelope that fails verify as bad-signature, and hands on the good ones', async () => {
+        const t = transport();
+        const topic = unique('verify');
+        const handled: unknown[] = [];
+        const rejections: Rejection[] = [];
+        consume(topic, (m) => void handled.push(m.payload), {
+          group: unique('group'),
+          verify: (m) => (m.payload === 'forged' ? new Error('signature does not match') : undefined),
+          onRejected: (r) => {
+            rejections.push(r);
+            return 'ack';
+          },
+        });
+        await t.publish(topic, envelope('forged'));
+        await t.publish(topic, envelope('genuine'));
+        await eventually(() => expect(handled).toEqual(['genuine']));
+        expect(rejections.map((r) => [r.reason, r.error.message])).toEqual([['bad-signature', 'signature does not match']]);
+      });
+
       it('by default an expired envelope is acked and counted', async () => {
         const t = transport();
         const topic = unique('ttl-default');

@@ -13,6 +13,8 @@ export interface RawEntry {
   id: string;
   /** The `env` field; `null` when the entry has no such field (written by a foreign client). */
   raw: string | null;
+  /** The optional `hdr` field: delivery headers as JSON (attempt number, retry history). */
+  headers?: string | null;
 }
 
 export interface ClaimedEntry extends RawEntry {
@@ -22,6 +24,8 @@ export interface ClaimedEntry extends RawEntry {
 export interface AddRequest {
   stream: string;
   raw: string;
+  /** Written to the `hdr` field when set. */
+  headers?: string;
   /** Dedupe record key and window; when set the add is atomic with the check. */
   dedupeKey?: string;
   dedupeWindowMs?: number;

@@ -51,7 +51,7 @@ interface ReadTarget {
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 function toRaw(entry: StreamEntry): RawEntry {
-  return { id: entry.key, raw: entry.raw };
+  return entry.headers === null ? { id: entry.key, raw: entry.raw } : { id: entry.key, raw: entry.raw, headers: entry.headers };
 }
 
 function nonNegative(name: string, value: number | undefined): number {
@@ -114,7 +114,7 @@ export function createMemoryStreamBackend(
       for (const name of req.budgetStreams ?? [req.stream]) length += state.streams.get(name)?.length ?? 0;
       if (length >= budget) return { kind: 'backpressure', length };
     }
-    const entry = streamFor(req.stream).append(req.raw, t);
+    const entry = streamFor(req.stream).append(req.raw, t, req.headers ?? null);
     if (dedupeKey !== undefined) setString(state, dedupeKey, entry.key, t, window);
     return { kind: 'added', streamId: entry.key };
   }
@@ -263,7 +263,7 @@ export function createMemoryStreamBackend(
         transferPending(group, record, claimer!);
         record.deliveryTime = t;
         record.deliveryCount++;
-        claimed.push({ id: record.key, raw: entry.raw, deliveryCount: record.deliveryCount });
+        claimed.push({ ...toRaw(entry), deliveryCount: record.deliveryCount });
         remaining--;
       }
       return claimed;

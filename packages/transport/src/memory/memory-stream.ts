@@ -6,6 +6,8 @@ export interface StreamEntry {
   /** The id as text (`ms-seq`), the key of every lookup. */
   readonly key: string;
   readonly raw: string | null;
+  /** Its `hdr` field. */
+  readonly headers: string | null;
 }
 
 /** A pending entries list (PEL) record: delivered to `consumer`, not acked yet. */
@@ -54,9 +56,9 @@ export class MemoryStream {
   }
 
   /** XADD `*`. */
-  append(raw: string | null, nowMs: number): StreamEntry {
+  append(raw: string | null, nowMs: number, headers: string | null = null): StreamEntry {
     const id = nextStreamId(this.lastId, nowMs);
-    const entry: StreamEntry = { id, key: formatStreamId(id), raw };
+    const entry: StreamEntry = { id, key: formatStreamId(id), raw, headers };
     this.entries.push(entry);
     this.byKey.set(entry.key, entry);
     this.lastId = id;

@@ -8,6 +8,7 @@
   ARGV[1]    the envelope's wire text (stored in field `env`)
   ARGV[2]    dedupe window in ms; 0 = no dedupe
   ARGV[3]    budget in entries; 0 = no budget
+  ARGV[4]    delivery headers (field `hdr`), or '' for none
 
   Returns
     { 1, streamId }   added
@@ -33,7 +34,12 @@ if budget > 0 then
   end
 end
 
-local id = redis.call('XADD', KEYS[1], '*', 'env', ARGV[1])
+local id
+if ARGV[4] ~= '' then
+  id = redis.call('XADD', KEYS[1], '*', 'env', ARGV[1], 'hdr', ARGV[4])
+else
+  id = redis.call('XADD', KEYS[1], '*', 'env', ARGV[1])
+end
 if window > 0 then
   redis.call('SET', KEYS[2], id, 'PX', window)
 end

@@ -21,15 +21,14 @@ type StreamReply = Array<[string, Array<[string, string[] | null]>]> | null;
 function entryOf(item: [string, string[] | null]): RawEntry {
   const fields = item[1];
   let raw: string | null = null;
+  let headers: string | null = null;
   if (fields) {
     for (let i = 0; i < fields.length; i += 2) {
-      if (fields[i] === 'env') {
-        raw = fields[i + 1] ?? null;
-        break;
-      }
+      if (fields[i] === 'env') raw = fields[i + 1] ?? null;
+      else if (fields[i] === 'hdr') headers = fields[i + 1] ?? null;
     }
   }
-  return { id: item[0], raw };
+  return headers === null ? { id: item[0], raw } : { id: item[0], raw, headers };
 }
 
 function flatToRecord(flat: unknown[]): Record<string, unknown> {
@@ -65,7 +64,9 @@ export function createRedisStreamBackend(
   async function add(req: AddRequest): Promise<AddOutcome> {
     try {
       if (isFast(req)) {
-        const id = await client.xadd(req.stream, '*', 'env', req.raw);
+        const id = req.headers
+          ? await client.xadd(req.stream, '*', 'env', req.raw, 'hdr', req.headers)
+          : await client.xadd(req.stream, '*', 'env', req.raw);
         return { kind: 'added', streamId: id as string };
       }
       const budget = req.maxBacklog && req.maxBacklog > 0 ? (req.budgetStreams ?? [req.stream]) : [];
@@ -80,6 +81,7 @@ export function createRedisStreamBackend(
         req.raw,
         String(req.dedupeWindowMs ?? 0),
         String(req.maxBacklog ?? 0),
+        req.headers ?? '',
       );
       return outcome(reply);
     } catch (error) {
@@ -131,7 +133,10 @@ export function createRedisStreamBackend(
       }
       // The common case, plain XADDs on one server: one explicit pipeline, no promise per entry.
       const pipeline = (client as Redis).pipeline();
-      for (const r of reqs) pipeline.xadd(r.stream, '*', 'env', r.raw);
+      for (const r of reqs) {
+        if (r.headers) pipeline.xadd(r.stream, '*', 'env', r.raw, 'hdr', r.headers);
+        else pipeline.xadd(r.stream, '*', 'env', r.raw);
+      }
       const replies = await pipeline.exec().catch(fail);
       const outcomes: AddOutcome[] = new Array(reqs.length);
       for (let i = 0; i < reqs.length; i++) {
