@@ -302,6 +302,8 @@ export function createConsumer(topic: string, handler: Handler, options: Consume
       headers: entry.headers ?? null,
       attempt: attemptOf(parseHeaders(entry.headers)),
       topic,
+      partition: slot.reader.partition,
+      lane: slot.lane,
       stream: slot.stream,
       streamId: entry.id,
       deliveryCount: entry.deliveryCount,

@@ -299,6 +299,7 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
     keys,
     pubsub: createPubSub(b.pubsub, keys, codec, guard, b.capabilities.shardedPubSub),
     defineTopic,
+    partitionsOf: (topic) => partitionTopics(config(topic)),
     publish,
     publishBatch,
     consume,

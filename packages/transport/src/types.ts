@@ -109,6 +109,10 @@ export interface Rejection {
   attempt: number;
   envelope?: Envelope;
   topic: string;
+  /** Partition index (0 when unpartitioned); `partitionsOf(topic)[partition]` names its stream's topic. */
+  partition: number;
+  /** The priority lane it was read from. */
+  lane: Priority;
   /** The stream key it was read from. */
   stream: string;
   streamId: string;
@@ -295,6 +299,8 @@ export interface Transport {
   readonly capabilities: TransportCapabilities;
   readonly keys: KeyBuilder;
   readonly pubsub: PubSub;
+  /** The topics that hold a topic's streams: `[topic]`, or `topic.0 .. topic.N-1` when partitioned. */
+  partitionsOf(topic: string): string[];
   /** Declares or changes a topic's options (partitions, retention, budget, dedupe) in this process. */
   defineTopic(topic: string, options: TopicOptions): void;
   /** XADD one envelope to the topic (its lane by priority; its partition by key). */

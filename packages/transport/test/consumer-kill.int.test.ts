@@ -1,7 +1,11 @@
 import { afterEach, expect, inject, it, vi } from 'vitest';
 import { createEnvelope } from '@agentbus/schema';
 import { createRedisTransport, type Transport } from '../src/index';
-import { lines, runFixture } from './run-fixture';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { outputLines, spawnTs } from '@agentbus/test-utils';
+
+const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/consumer-process.ts');
 
 let transport: Transport | undefined;
 afterEach(async () => {
@@ -18,8 +22,8 @@ it('a consumer killed with SIGKILL mid-batch loses nothing: another consumer rec
     Array.from({ length: sent }, (_, n) => createEnvelope({ type: 'job', from: 'test', payload: { n } })),
   );
 
-  const victim = runFixture('consumer-process.ts', [url, namespace, 'jobs', 'workers', 'victim', '20']);
-  const victimOut = lines(victim);
+  const victim = spawnTs(fixture, [url, namespace, 'jobs', 'workers', 'victim', '20']);
+  const victimOut = outputLines(victim);
   await vi.waitFor(() => expect(victimOut.filter((l) => l.startsWith('handled')).length).toBeGreaterThan(30), {
     timeout: 15_000,
     interval: 20,

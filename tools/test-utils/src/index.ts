@@ -6,6 +6,7 @@ export { REDIS_PRESETS } from './redis-presets';
 export type { RedisPresetName } from './redis-presets';
 export { TestBackendUnavailableError } from './backend-unavailable-error';
 export { uniquePrefix } from './unique-prefix';
+export { spawnTs, outputLines, exited } from './ts-process';
 export {
   redisGlobalSetup,
   postgresGlobalSetup,

@@ -1,0 +1,36 @@
+import type { Cluster, Redis, Result as IoResult } from 'ioredis';
+import retryLua from './retry.lua';
+import moveDueLua from './move-due.lua';
+import deadLetterLua from './dead-letter.lua';
+
+/** The reliability scripts, registered once per connection under versioned names. */
+const SCRIPTS = {
+  agentbus_retry_v1: { lua: retryLua, numberOfKeys: 2 },
+  agentbus_move_due_v1: { lua: moveDueLua, numberOfKeys: 5 },
+  agentbus_dead_letter_v1: { lua: deadLetterLua, numberOfKeys: 2 },
+} as const;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    agentbus_retry_v1(stream: string, delayed: string, group: string, id: string, dueAt: number, member: string): IoResult<number, Context>;
+    agentbus_move_due_v1(
+      delayed: string,
+      urgent: string,
+      high: string,
+      normal: string,
+      low: string,
+      now: number,
+      limit: number,
+    ): IoResult<number, Context>;
+    agentbus_dead_letter_v1(stream: string, dlq: string, group: string, id: string, cap: number, ...fields: string[]): IoResult<string | null, Context>;
+  }
+}
+
+const registered = new WeakSet<object>();
+
+/** Registers the reliability scripts on a connection (idempotent). */
+export function defineReliabilityScripts(client: Redis | Cluster): void {
+  if (registered.has(client)) return;
+  for (const [name, def] of Object.entries(SCRIPTS)) client.defineCommand(name, def);
+  registered.add(client);
+}
