@@ -2,6 +2,8 @@
 export { startRedis } from './redis-server';
 export { startPostgres } from './postgres-server';
 export { startRedisCluster } from './redis-cluster';
+export { startRedisSentinel } from './redis-sentinel';
+export type { RedisSentinel, RedisSentinelOptions } from './redis-sentinel';
 export { REDIS_PRESETS } from './redis-presets';
 export type { RedisPresetName } from './redis-presets';
 export { TestBackendUnavailableError } from './backend-unavailable-error';
