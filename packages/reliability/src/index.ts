@@ -13,3 +13,7 @@ export type {
   ReplayResult,
 } from './dead-letter';
 export { CircuitOpenError, RateLimitedError } from './errors';
+export { createRateLimiter, DEFAULT_RATE_LIMITER_OPTIONS } from './rate-limiter';
+export type { RateLimiter, RateLimiterOptions, TokenBucketOptions, RateLimitDecision } from './rate-limiter';
+export { createIdempotencyGuard, DEFAULT_IDEMPOTENCY_OPTIONS, IdempotencyConflictError } from './idempotency';
+export type { IdempotencyGuard, IdempotencyOptions, OnceOptions, OnceResult } from './idempotency';

@@ -90,6 +90,10 @@ function historyOf(headers: string | null): AttemptRecord[] {
   }
 }
 
+function isBusyElsewhere(error: Error): boolean {
+  return isAgentbusError(error) && (error as AgentbusError).code === ERROR_CODES.CONFLICT;
+}
+
 /**
  * Retries with backoff through a per-topic delayed set, dead-letter streams with replay, and
  * poison detection, composed onto a Transport: `consume` passes transport an `onRejected` and
@@ -133,6 +137,13 @@ export function createReliability(transport: Transport, options: ReliabilityOpti
     const now = Date.now();
     const history = [...historyOf(r.headers), { attempt: r.attempt, at: now, error: r.error.message }].slice(-o.maxHistory);
     let reason = REASONS[r.reason];
+    if (r.reason === 'handler-error' && isBusyElsewhere(r.error)) {
+      // Another consumer holds this message's idempotency lease: come back later, and do not
+      // count it as a failed attempt.
+      const delay = Math.max(50, (r.error as { retryAfterMs?: number }).retryAfterMs ?? policyOf(r.topic).delaysMs[0] ?? 1000);
+      await store.scheduleRetry(ref, now + delay, r.raw, r.headers ?? JSON.stringify({ attempt: r.attempt }));
+      return 'ack';
+    }
     if (r.reason === 'handler-error' && !isPermanent(r.error)) {
       const policy = policyOf(r.topic);
       if (r.attempt < policy.maxAttempts) {

@@ -153,3 +153,34 @@ describe('bad input written straight into a stream (redis)', () => {
     tally({ sent: 7, handled: handled.length, 'dead-lettered': dead.length, lost: 7 - handled.length - dead.length });
   });
 });
+
+describe('idempotency with retries (redis)', () => {
+  it('a message whose side effect is running elsewhere is redelivered later without using up its attempts', async () => {
+    const { createIdempotencyGuard } = await import('../src/index');
+    const url = inject('redisUrl');
+    const namespace = uniquePrefix('idem');
+    const transport = createRedisTransport({ url, namespace });
+    const rel = createReliability(transport, { retry: { delaysMs: [50], maxAttempts: 2, jitter: 0 }, schedulerIntervalMs: 30 });
+    open.push(transport, rel);
+    const guard = createIdempotencyGuard(transport, { leaseMs: 300 });
+    const env = createEnvelope({ type: 'pay', from: 'a', payload: 1 });
+    // Someone else holds the lease for a while.
+    let release!: () => void;
+    const held = guard.once(env.id, () => new Promise<void>((r) => (release = r)));
+    await vi.waitFor(() => expect(release).toBeTypeOf('function'));
+    let effects = 0;
+    const c = rel.consume('pay', guard.wrap(async () => {
+      effects++;
+    }), { group: 'g' });
+    open.push(c);
+    await transport.publish('pay', env);
+    await new Promise((r) => setTimeout(r, 400));
+    release();
+    expect((await held).ran).toBe(true);
+    await new Promise((r) => setTimeout(r, 600));
+    // The other holder did the work; ours saw it done: no second effect, nothing dead-lettered.
+    expect(effects).toBe(0);
+    expect(await rel.deadLetters.depth('pay')).toBe(0);
+    expect(await rel.delayed('pay')).toBe(0);
+  });
+});
