@@ -1,0 +1,71 @@
+import { createMetrics, type Metrics } from '@agentbus/metrics';
+import { createReliability, type Reliability, type ReliabilityOptions } from '@agentbus/reliability';
+import { createTransport, type Consumer, type Handler, type Transport } from '@agentbus/transport';
+import { startHealthServer, type HealthServer } from './health-server';
+import type { WorkerOptions } from './worker-options';
+
+export interface Worker {
+  readonly transport: Transport;
+  readonly consumer: Consumer;
+  /** The /health and /metrics address. */
+  readonly url: string;
+  /** Stops reading, lets in-flight handlers finish within the deadline, acks, closes. */
+  stop(): Promise<void>;
+}
+
+export interface CreateWorkerOptions extends Omit<WorkerOptions, 'handler'> {
+  handler: Handler;
+  /** Default: from the environment (REDIS_URL, QUEUE_BACKEND, REDIS_NAMESPACE). */
+  transport?: Transport;
+  reliability?: ReliabilityOptions;
+  metrics?: Metrics;
+  /** Read-loop errors (Redis down, ...). Default: written to stderr as one JSON line. */
+  onError?: (error: Error) => void;
+}
+
+/** Starts consuming with retries and dead letters on, plus the /health and /metrics server. */
+export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const metrics = options.metrics ?? createMetrics();
+  const owned = !options.transport;
+  const transport = options.transport ?? createTransport({ hooks: metrics.transportHooks() });
+  const reliability: Reliability = createReliability(transport, { ...options.reliability, hooks: metrics.reliabilityHooks() });
+  const onError =
+    options.onError ??
+    ((e: Error) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'worker read loop', error: e.message })}\n`));
+  const consumer = reliability.consume(options.topic, options.handler, {
+    group: options.group,
+    ...(options.consumer ? { consumer: options.consumer } : {}),
+    concurrency: options.concurrency,
+    onError,
+  });
+  const unwatch = metrics.watchTopics({ stats: transport, topics: [options.topic], deadLetters: reliability.deadLetters });
+  let stopping = false;
+  const server: HealthServer = await startHealthServer(
+    {
+      live: () => !stopping,
+      ready: async () => {
+        const h = await transport.health();
+        return { ok: h.ok && !stopping, detail: h };
+      },
+      metrics: async () => ({ body: await metrics.metrics(), contentType: metrics.contentType }),
+    },
+    options.port,
+    options.host,
+  );
+  await consumer.ready();
+  return {
+    transport,
+    consumer,
+    url: server.url,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      await consumer.close(options.stopDeadlineMs);
+      unwatch();
+      await reliability.close();
+      await server.close();
+      if (owned) await transport.close();
+      if (!options.metrics) metrics.close();
+    },
+  };
+}

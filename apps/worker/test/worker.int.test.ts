@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createEnvelope } from '@agentbus/schema';
+import { createRedisTransport } from '@agentbus/transport';
+import { exited, outputLines, spawnTs, uniquePrefix } from '@agentbus/test-utils';
+import { createWorker, type Worker } from '../src/index';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const main = path.resolve(here, '../src/main.ts');
+const handlerFile = path.join(here, 'fixtures/handler.mjs');
+
+const open: Array<{ close(): Promise<void> } | Worker> = [];
+afterEach(async () => {
+  for (const o of open.splice(0).reverse()) await ('stop' in o ? o.stop() : o.close());
+});
+
+describe('worker in process', () => {
+  it('runs the handler, retries a failure, and serves /health, /health/ready and /metrics', async () => {
+    const namespace = uniquePrefix('worker');
+    const transport = createRedisTransport({ url: inject('redisUrl'), namespace });
+    open.push(transport);
+    const handled: unknown[] = [];
+    const worker = await createWorker({
+      topic: 'jobs',
+      group: 'g',
+      concurrency: 2,
+      port: 0,
+      host: '127.0.0.1',
+      stopDeadlineMs: 5000,
+      transport,
+      reliability: { retry: { delaysMs: [50], jitter: 0 }, schedulerIntervalMs: 25 },
+      handler: (env, ctx) => {
+        if (env.payload === 'flaky' && ctx.attempt === 1) throw new Error('once');
+        handled.push([env.payload, ctx.attempt]);
+      },
+    });
+    open.push(worker);
+    await transport.publish('jobs', createEnvelope({ type: 'job', from: 't', payload: 'ok' }));
+    await transport.publish('jobs', createEnvelope({ type: 'job', from: 't', payload: 'flaky' }));
+    await vi.waitFor(() => expect(handled).toEqual([['ok', 1], ['flaky', 2]]), { timeout: 3000 });
+    expect(await (await fetch(`${worker.url}/health`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${worker.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    const metrics = await (await fetch(`${worker.url}/metrics`)).text();
+    expect(metrics).toContain('agentbus_messages_retried_total{topic="jobs"} 1');
+    expect(metrics).toContain('agentbus_consumer_pending{topic="jobs",group="g"} 0');
+    expect(metrics).toContain('agentbus_group_consumers{topic="jobs",group="g"} 1');
+    expect((await fetch(`${worker.url}/nope`)).status).toBe(404);
+    expect((await fetch(`${worker.url}/health`, { method: 'POST' })).status).toBe(405);
+  });
+});
+
+describe('agentbus-worker process', () => {
+  it('consumes with a handler module and stops gracefully on SIGTERM, finishing in-flight work', async () => {
+    const url = inject('redisUrl');
+    const namespace = uniquePrefix('wproc');
+    const transport = createRedisTransport({ url, namespace });
+    open.push(transport);
+    const child = spawnTs(main, ['--topic', 'jobs', '--group', 'g', '--handler', handlerFile, '--port', '0', '--deadline', '5000'], {
+      env: { ...process.env, REDIS_URL: url, REDIS_NAMESPACE: namespace, REDIS_CONSUMER: 'w1' },
+    });
+    const out = outputLines(child);
+    await vi.waitFor(() => expect(out.some((l) => l.includes('worker started'))).toBe(true), { timeout: 15_000 });
+    await transport.publish('jobs', createEnvelope({ type: 'job', from: 't', payload: 'a' }));
+    await transport.publish('jobs', createEnvelope({ type: 'job', from: 't', payload: 'slow' }));
+    await vi.waitFor(() => expect(out).toContain('handled "a" attempt 1'), { timeout: 5000 });
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+    // The slow handler in flight at SIGTERM finished and was acked before exit.
+    expect(out).toContain('handled "slow" attempt 1');
+    expect(out.some((l) => l.includes('worker stopped'))).toBe(true);
+    const stats = await transport.stats('jobs');
+    expect(stats.groups[0]!.pending).toBe(0);
+  });
+
+  it('bad arguments: exit 1 with one line saying why', async () => {
+    const child = spawnTs(main, ['--topic', 'x'], { env: { ...process.env, REDIS_URL: '' } });
+    let err = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+    expect(await exited(child)).toBe(1);
+    expect(err.trim()).toBe('agentbus-worker: --group is required (--group or WORKER_GROUP); see --help');
+  });
+});
