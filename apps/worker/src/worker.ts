@@ -17,7 +17,8 @@ export interface CreateWorkerOptions extends Omit<WorkerOptions, 'handler'> {
   handler: Handler;
   /** Default: from the environment (REDIS_URL, QUEUE_BACKEND, REDIS_NAMESPACE). */
   transport?: Transport;
-  reliability?: ReliabilityOptions;
+  /** Retry and dead-letter settings, or a Reliability to share (one process running broker and worker). */
+  reliability?: ReliabilityOptions | Reliability;
   metrics?: Metrics;
   /** Read-loop errors (Redis down, ...). Default: written to stderr as one JSON line. */
   onError?: (error: Error) => void;
@@ -28,7 +29,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const metrics = options.metrics ?? createMetrics();
   const owned = !options.transport;
   const transport = options.transport ?? createTransport({ hooks: metrics.transportHooks() });
-  const reliability: Reliability = createReliability(transport, { ...options.reliability, hooks: metrics.reliabilityHooks() });
+  const shared = options.reliability !== undefined && 'deadLetters' in options.reliability;
+  const reliability: Reliability = shared
+    ? (options.reliability as Reliability)
+    : createReliability(transport, { ...(options.reliability as ReliabilityOptions | undefined), hooks: metrics.reliabilityHooks() });
   const onError =
     options.onError ??
     ((e: Error) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'worker read loop', error: e.message })}\n`));
@@ -62,7 +66,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       stopping = true;
       await consumer.close(options.stopDeadlineMs);
       unwatch();
-      await reliability.close();
+      if (!shared) await reliability.close();
       await server.close();
       if (owned) await transport.close();
       if (!options.metrics) metrics.close();

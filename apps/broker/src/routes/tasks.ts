@@ -1,0 +1,230 @@
+import { ERROR_CODES, isAgentbusError, type Task } from '@agentbus/schema';
+import type { Principal } from '../auth/principal';
+import { swarmOfTask } from '../auth/access';
+import type { BrokerContext } from '../broker-context';
+import { defineRoute, type Route } from '../http/route';
+import {
+  claimNextResultSchema,
+  conflictReportSchema,
+  escalationResultSchema,
+  findingListSchema,
+  taskListSchema,
+  taskResponseSchema,
+} from '../schemas/responses';
+import {
+  agentBodySchema,
+  claimNextBodySchema,
+  completeBodySchema,
+  conflictsQuerySchema,
+  createTaskBodySchema,
+  escalateBodySchema,
+  failBodySchema,
+  listFindingsQuerySchema,
+  listTasksQuerySchema,
+  taskParamsSchema,
+} from '../schemas/swarm';
+
+/** Index reads of a swarm-filtered listing: enough that the filter leaves a full page in practice. */
+const SCAN_LIMIT = 10_000;
+
+/** Tasks: create, read, list, claim (atomic: exactly one claimant wins), release, complete, fail, escalate. */
+export function taskRoutes(ctx: BrokerContext): Route[] {
+  const { swarm, access } = ctx;
+
+  /** The task, after checking the principal may change it (its swarm is one of the token's). */
+  async function writable(p: Principal, id: string): Promise<Task> {
+    const task = await swarm.getTask(id);
+    access.swarmWrite(p, swarmOfTask(task, access.defaultSwarm));
+    return task;
+  }
+
+  /** The swarm a listing or claim-next is about: given, else the token's home (dev mode: all). */
+  function swarmFilter(p: Principal, given: string | undefined): string | undefined {
+    return given ?? (p.dev ? undefined : access.homeSwarm(p));
+  }
+
+  return [
+    defineRoute({
+      method: 'POST',
+      url: '/v1/swarm/tasks',
+      summary: 'Create a pending task, filed under data.swarm (default: the token\'s first swarm)',
+      tags: ['tasks'],
+      body: createTaskBodySchema,
+      status: 201,
+      response: taskResponseSchema,
+      errors: [409],
+      async handler({ body, principal }) {
+        const given = typeof body.data.swarm === 'string' ? body.data.swarm : undefined;
+        const swarmId = given ?? (principal.dev ? access.defaultSwarm : access.homeSwarm(principal));
+        access.swarmWrite(principal, swarmId);
+        return swarm.createTask({ ...body, data: { ...body.data, swarm: swarmId } });
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/swarm/tasks',
+      summary: 'List tasks of a swarm by status and type (?status=pending&status=in_progress&type=&source=index|scan&limit=&swarm=)',
+      tags: ['tasks'],
+      query: listTasksQuerySchema,
+      response: taskListSchema,
+      async handler({ query, principal }) {
+        const swarmId = swarmFilter(principal, query.swarm);
+        if (swarmId !== undefined) await access.swarmRead(principal, swarmId);
+        const options = {
+          ...(query.status && query.status.length > 0 ? { status: query.status } : {}),
+          ...(query.type === undefined ? {} : { type: query.type }),
+          ...(query.source === undefined ? {} : { source: query.source }),
+        };
+        const limit = query.limit ?? 100;
+        if (swarmId === undefined) return swarm.listTasks({ ...options, limit });
+        const all = await swarm.listTasks({ ...options, limit: SCAN_LIMIT });
+        return { items: all.items.filter((t) => swarmOfTask(t, access.defaultSwarm) === swarmId).slice(0, limit), invalid: all.invalid };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/swarm/tasks/claim-next',
+      summary: 'Claim the oldest pending, unassigned task of the swarm (of a type); { task: null } when there is none',
+      tags: ['tasks'],
+      body: claimNextBodySchema,
+      response: claimNextResultSchema,
+      async handler({ body, principal }) {
+        const agent = access.actAs(principal, body.agent_id, 'agent_id');
+        const swarmId = swarmFilter(principal, body.swarm);
+        const options = { ...(body.type === undefined ? {} : { type: body.type }), ...(body.source === undefined ? {} : { source: body.source }) };
+        if (swarmId === undefined) return { task: (await swarm.claimNextTask(agent, options)) ?? null };
+        access.swarmWrite(principal, swarmId);
+        // The swarm's own claimNextTask does not know swarms: walk this swarm's pending tasks
+        // and claim each with the atomic claim until one is won.
+        const pending = await swarm.listTasks({ ...options, status: 'pending', limit: SCAN_LIMIT });
+        for (const t of pending.items) {
+          if (t.assignee !== undefined || swarmOfTask(t, access.defaultSwarm) !== swarmId) continue;
+          try {
+            return { task: await swarm.claimTask(t.id, agent) };
+          } catch (error) {
+            if (isAgentbusError(error) && (error.code === ERROR_CODES.CONFLICT || error.code === ERROR_CODES.NOT_FOUND)) continue;
+            throw error;
+          }
+        }
+        return { task: null };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/swarm/tasks/:id',
+      summary: 'One task',
+      tags: ['tasks'],
+      params: taskParamsSchema,
+      response: taskResponseSchema,
+      errors: [404, 409],
+      async handler({ params, principal }) {
+        const task = await swarm.getTask(params.id);
+        await access.swarmRead(principal, swarmOfTask(task, access.defaultSwarm));
+        return task;
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/swarm/tasks/:id/claim',
+      summary: 'Claim a task atomically: of any number of concurrent claimants exactly one wins, the others get 409',
+      tags: ['tasks'],
+      params: taskParamsSchema,
+      body: agentBodySchema,
+      response: taskResponseSchema,
+      errors: [404, 409],
+      async handler({ params, body, principal }) {
+        const agent = access.actAs(principal, body.agent_id, 'agent_id');
+        await writable(principal, params.id);
+        return swarm.claimTask(params.id, agent);
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/swarm/tasks/:id/release',
+      summary: 'Give a claimed task back (only its assignee)',
+      tags: ['tasks'],
+      params: taskParamsSchema,
+      body: agentBodySchema,
+      response: taskResponseSchema,
+      errors: [404, 409],
+      async handler({ params, body, principal }) {
+        const agent = access.actAs(principal, body.agent_id, 'agent_id');
+        await writable(principal, params.id);
+        return swarm.releaseTask(params.id, agent);
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/swarm/tasks/:id/complete',
+      summary: 'Complete a task with a result (only its assignee)',
+      tags: ['tasks'],
+      params: taskParamsSchema,
+      body: completeBodySchema,
+      response: taskResponseSchema,
+      errors: [404, 409],
+      async handler({ params, body, principal }) {
+        const agent = access.actAs(principal, body.agent_id, 'agent_id');
+        await writable(principal, params.id);
+        return swarm.completeTask(params.id, agent, body.result);
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/swarm/tasks/:id/fail',
+      summary: 'Fail a task with an error (only its assignee)',
+      tags: ['tasks'],
+      params: taskParamsSchema,
+      body: failBodySchema,
+      response: taskResponseSchema,
+      errors: [404, 409],
+      async handler({ params, body, principal }) {
+        const agent = access.actAs(principal, body.agent_id, 'agent_id');
+        await writable(principal, params.id);
+        return swarm.failTask(params.id, agent, body.error);
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      url: '/v1/swarm/tasks/:id/escalate',
+      summary: 'Escalate to a human: the task becomes needs_assist and an escalation goes to the escalations stream',
+      tags: ['tasks'],
+      params: taskParamsSchema,
+      body: escalateBodySchema,
+      response: escalationResultSchema,
+      errors: [404, 409, 503],
+      async handler({ params, body, principal, request }) {
+        const agent = access.actAs(principal, body.agent_id, 'agent_id');
+        await writable(principal, params.id);
+        const r = await swarm.escalate(params.id, { ...body, agent_id: agent });
+        request.log.warn({ taskId: params.id, escalationId: r.id, reason: body.reason, agent }, 'task escalated to a human');
+        return r;
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/swarm/tasks/:id/findings',
+      summary: 'Findings of a task, oldest first',
+      tags: ['findings'],
+      params: taskParamsSchema,
+      query: listFindingsQuerySchema,
+      response: findingListSchema,
+      async handler({ params, query, principal }) {
+        await access.swarmRead(principal, await access.swarmOfTaskId(params.id));
+        return swarm.listFindings(params.id, query);
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/swarm/tasks/:id/conflicts',
+      summary: 'Pairs of a task\'s findings that disagree with a confidence gap above the threshold (default 0.3)',
+      tags: ['findings'],
+      params: taskParamsSchema,
+      query: conflictsQuerySchema,
+      response: conflictReportSchema,
+      async handler({ params, query, principal }) {
+        await access.swarmRead(principal, await access.swarmOfTaskId(params.id));
+        return swarm.detectConflicts(params.id, query);
+      },
+    }),
+  ];
+}
