@@ -14,6 +14,8 @@ function boundaries(allow) {
         { sourceTag: 'layer:transport', onlyDependOnLibsWithTags: ['layer:schema'] },
         { sourceTag: 'layer:service', onlyDependOnLibsWithTags: ['layer:schema', 'layer:transport', 'layer:service'] },
         { sourceTag: 'layer:app', onlyDependOnLibsWithTags: ['layer:schema', 'layer:transport', 'layer:service'] },
+        // The launcher (npm start) composes the apps into one process.
+        { sourceTag: 'layer:launcher', onlyDependOnLibsWithTags: ['*'] },
         {
           sourceTag: 'layer:tool',
           onlyDependOnLibsWithTags: ['layer:schema', 'layer:transport', 'layer:service', 'layer:tool'],

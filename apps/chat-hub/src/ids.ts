@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+/**
+ * Channel and user ids become parts of Redis keys and Pub/Sub channel names, so they are narrower
+ * than the chat schema's ids: no whitespace, braces or colons (a colon would make `agent:a:b`
+ * ambiguous), and user ids have no `@`, so `@id` in a message is always a mention.
+ */
+export const CHANNEL_ID_RE = /^[a-z0-9][a-z0-9._-]{0,79}$/;
+export const USER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** A Redis stream entry id: the position of an event in its channel's history. */
+export const SEQ_RE = /^\d{1,20}-\d{1,20}$/;
+
+export const channelIdSchema = z
+  .string()
+  .regex(CHANNEL_ID_RE, 'must be 1-80 of a-z 0-9 . _ -, starting with a letter or digit');
+export const userIdSchema = z
+  .string()
+  .regex(USER_ID_RE, 'must be 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit');
+export const seqSchema = z.string().regex(SEQ_RE, 'must be a stream id like 1700000000000-0');
+/** Ids the hub makes (UUIDv7) or a client names (a message it edits); the chat schema's bound. */
+export const messageIdSchema = z.string().min(1).max(256);
+
+/** The conversation id of a direct message between two users: the same from either side. */
+export function directChannelId(a: string, b: string): string {
+  return a < b ? `dm:${a}:${b}` : `dm:${b}:${a}`;
+}
+
+/** Orders two stream ids; -1, 0 or 1. */
+export function compareSeq(a: string, b: string): number {
+  const [am = '0', as = '0'] = a.split('-');
+  const [bm = '0', bs = '0'] = b.split('-');
+  const ms = BigInt(am) - BigInt(bm);
+  const d = ms !== 0n ? ms : BigInt(as) - BigInt(bs);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
+}

@@ -1,0 +1,636 @@
+import { WebSocket, type RawData } from 'ws';
+import {
+  createEnvelope,
+  decodeChatEvent,
+  isAgentbusError,
+  isChatEventType,
+  uuidv7,
+  type ChatParticipant,
+  type PresenceStatus,
+} from '@agentbus/schema';
+import type { Identity } from '../auth';
+import { compareSeq, directChannelId } from '../ids';
+import { parseMentions } from '../mentions';
+import {
+  CLIENT_FRAME_SCHEMAS,
+  CLIENT_FRAME_TYPES,
+  isClientFrameType,
+  type ClientFrameOf,
+  type ParsedClientFrame,
+} from '../protocol/client-frames';
+import {
+  eventFrameText,
+  type ChannelView,
+  type ChatErrorCode,
+  type MemberView,
+  type Profile,
+  type ServerFrame,
+} from '../protocol/server-frames';
+import type { ChatAction } from '../rate-limits';
+import type { PubSubTarget } from '../store/chat-store';
+import { createFloodGuard } from './flood-guard';
+import type { HubContext, HubSession } from './hub-context';
+import type { RouteMember } from './router';
+
+/** Frames of one connection waiting to be handled; past it, new ones are refused as a flood. */
+const MAX_PENDING_FRAMES = 256;
+/** Frames held for a session while its history is read; past it the client is too far behind. */
+const MAX_QUEUED_FRAMES = 20_000;
+/** Events per history frame when a gap is replayed. */
+const REPLAY_PAGE = 500;
+const SEQ_PREFIX = '{"type":"event","seq":"';
+
+/** The seq of an event frame text, read without parsing the frame (only while a session syncs). */
+function seqOf(frame: string | Buffer): string | undefined {
+  const head = typeof frame === 'string' ? frame.slice(0, 64) : frame.subarray(0, 64).toString('latin1');
+  if (!head.startsWith(SEQ_PREFIX)) return undefined;
+  const end = head.indexOf('"', SEQ_PREFIX.length);
+  return end < 0 ? undefined : head.slice(SEQ_PREFIX.length, end);
+}
+
+function issuesText(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 5)
+    .map((i) => `${i.path.map(String).join('.') || '(frame)'}: ${i.message}`)
+    .join('; ');
+}
+
+class FrameRefused extends Error {
+  constructor(
+    readonly code: ChatErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One WebSocket connection: authenticates with `hello`, syncs (welcome, then history, then the
+ * live frames that arrived meanwhile, without duplicates), then handles frames one at a time in
+ * the order sent, so a client's own messages keep their order. Whatever a frame gets wrong is
+ * answered with an error or rate_limited frame; only a flood or a failed hello ends the connection.
+ */
+export function createSession(ws: WebSocket, ctx: HubContext, headerToken: string | undefined): HubSession {
+  const { options, store, router } = ctx;
+  const id = ctx.nextSessionId();
+  const flood = createFloodGuard(options.flood);
+  let identity: Identity | undefined;
+  let participant: ChatParticipant | undefined;
+  let phase: 'hello' | 'syncing' | 'live' | 'closed' = 'hello';
+  let status: 'online' | 'away' = 'online';
+  let chain: Promise<void> = Promise.resolve();
+  let pending = 0;
+  let alive = true;
+  const queue: { channelId: string | undefined; frame: string | Buffer }[] = [];
+  const lastSent = new Map<string, string>();
+  const typingNow = new Map<string, { channelId: string; threadId: string | undefined }>();
+  const member: RouteMember = { deliver };
+  let targets: PubSubTarget[] = [];
+  let resolveClosed: () => void = () => undefined;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+
+  const helloTimer = setTimeout(() => {
+    if (phase === 'hello') {
+      sendFrame({ type: 'error', code: 'unauthorized', message: `no hello within ${options.helloTimeoutMs} ms (helloTimeoutMs)` });
+      ws.close(4408, 'hello timeout');
+    }
+  }, options.helloTimeoutMs);
+
+  function sendRaw(frame: string | Buffer): void {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.bufferedAmount > options.maxBufferedBytes) {
+      // A client that does not read would make the hub hold every frame for it. The close frame
+      // waits behind what is buffered, so a client that stays stuck is cut off.
+      ws.close(1013, 'too slow: frames backed up (maxBufferedBytes)');
+      setTimeout(() => ws.terminate(), 1000).unref();
+      return;
+    }
+    ws.send(frame, { binary: false });
+  }
+
+  function sendFrame(frame: ServerFrame): void {
+    sendRaw(JSON.stringify(frame));
+  }
+
+  function deliver(channelId: string | undefined, frame: string | Buffer): void {
+    if (phase === 'live') {
+      sendRaw(frame);
+    } else if (phase === 'syncing') {
+      if (queue.length >= MAX_QUEUED_FRAMES) {
+        ws.close(1013, 'too far behind while syncing history');
+        return;
+      }
+      queue.push({ channelId, frame });
+    }
+  }
+
+  /** Read through a call: the socket may close while a frame's handler awaits. */
+  const isClosed = () => phase === 'closed';
+
+  function refuse(code: ChatErrorCode, message: string): never {
+    throw new FrameRefused(code, message);
+  }
+
+  function me(): Identity {
+    return identity ?? refuse('unauthorized', 'send hello with a token first');
+  }
+
+  function checkMember(channelId: string): void {
+    if (!me().channels.includes(channelId)) refuse('forbidden', `not a member of channel ${channelId}`);
+  }
+
+  /** Membership, then the user's bucket for the action; false (and a rate_limited frame) when over it. */
+  async function allow(ref: string | undefined, action: ChatAction, channelId?: string): Promise<boolean> {
+    if (channelId !== undefined) checkMember(channelId);
+    const decision = await ctx.limits.take(me().id, action);
+    if (decision.allowed) return true;
+    sendFrame({ type: 'rate_limited', ...(ref ? { ref } : {}), action, retryAfterMs: decision.retryAfterMs });
+    return false;
+  }
+
+  /** Validates a chat event as the schema package defines it and wraps it in an envelope. */
+  function envelopeOf(type: string, payload: unknown, to: string): { id: string; json: string } {
+    const decoded = decodeChatEvent({ type, payload });
+    if (!decoded.ok) {
+      refuse('invalid_payload', decoded.error.issues.map((i) => `${i.path || '(payload)'}: ${i.message}`).join('; '));
+    }
+    const env = createEnvelope({ type: decoded.value.type, from: me().id, to, payload: decoded.value.payload });
+    return { id: env.id, json: JSON.stringify(env) };
+  }
+
+  async function publishEvent(target: PubSubTarget, type: string, payload: unknown, to: string): Promise<string> {
+    const env = envelopeOf(type, payload, to);
+    await store.publish(target, eventFrameText(env.json));
+    return env.id;
+  }
+
+  function mentionsOf(text: string, given: readonly string[] | undefined): string[] {
+    return given ? [...new Set(given)] : parseMentions(text, ctx.knownUsers);
+  }
+
+  async function requireMessage(channelId: string, messageId: string): Promise<string> {
+    const author = await store.authorOf(channelId, messageId);
+    return author ?? refuse('not_found', `no message ${messageId} in channel ${channelId}`);
+  }
+
+  function ack(ref: string | undefined, fields: { id?: string; seq?: string; messageId?: string } = {}): void {
+    if (ref !== undefined) sendFrame({ type: 'ack', ref, ...fields });
+  }
+
+  async function announcePresence(presence: PresenceStatus, now: number): Promise<void> {
+    const who = me();
+    await store.setPresence(who.channels, who.id, { status: presence, lastSeenAt: now });
+    await Promise.all(
+      who.channels.map((channelId) =>
+        publishEvent(
+          { kind: 'channel', id: channelId },
+          'channel.presence',
+          { userId: who.id, status: presence, channelId, lastSeenAt: now },
+          `channel:${channelId}`,
+        ),
+      ),
+    );
+  }
+
+  async function setTyping(channelId: string, threadId: string | undefined, typing: boolean): Promise<void> {
+    const key = `${channelId}|${threadId ?? ''}`;
+    if (typing) typingNow.set(key, { channelId, threadId });
+    else typingNow.delete(key);
+    const userId = me().id;
+    await store.setTyping(channelId, threadId === undefined ? { userId } : { userId, threadId }, typing, Date.now());
+    await publishEvent(
+      { kind: 'channel', id: channelId },
+      'channel.typing',
+      { channelId, userId, typing, ...(threadId === undefined ? {} : { threadId }) },
+      `channel:${channelId}`,
+    );
+  }
+
+  /** Sending a message ends typing in that box, even if the client did not say so. */
+  async function stopTyping(channelId: string, threadId: string | undefined): Promise<void> {
+    if (typingNow.has(`${channelId}|${threadId ?? ''}`)) await setTyping(channelId, threadId, false);
+  }
+
+  // ---- hello and sync ----
+
+  async function channelViews(who: Identity): Promise<{ views: ChannelView[]; users: Profile[] }> {
+    const now = Date.now();
+    const raw = await Promise.all(
+      who.channels.map(async (channelId) => {
+        const [info, members, presence, typing, lastSeq] = await Promise.all([
+          store.channelInfo(channelId),
+          store.members(channelId),
+          store.presence(channelId),
+          store.typing(channelId, now),
+          store.lastSeq(channelId),
+        ]);
+        return { channelId, info, members, presence, typing, lastSeq };
+      }),
+    );
+    const everyone = new Set<string>([who.id]);
+    for (const r of raw) for (const m of r.members) everyone.add(m);
+    const users = await store.profiles([...everyone]);
+    const byId = new Map(users.map((u) => [u.id, u]));
+    const views = raw.map((r): ChannelView => {
+      const members = r.members.map((userId): MemberView => {
+        const profile = byId.get(userId);
+        const p = r.presence.get(userId);
+        return {
+          id: userId,
+          kind: profile?.kind ?? 'human',
+          ...(profile?.name === undefined ? {} : { name: profile.name }),
+          status: userId === who.id ? status : (p?.status ?? 'offline'),
+          ...(p ? { lastSeenAt: p.lastSeenAt } : {}),
+        };
+      });
+      return {
+        id: r.channelId,
+        name: r.info?.name ?? r.channelId,
+        topic: r.info?.topic ?? '',
+        description: r.info?.description ?? '',
+        private: r.info?.private ?? false,
+        archived: r.info?.archived ?? false,
+        members,
+        typing: r.typing.filter((t) => t.userId !== who.id),
+        lastSeq: r.lastSeq,
+      };
+    });
+    return { views, users };
+  }
+
+  function sendHistory(channelId: string, reason: 'recent' | 'resume' | 'page', frames: string[], truncated: boolean, more: boolean, ref?: string): void {
+    const last = frames.length ? seqOf(frames[frames.length - 1] as string) : undefined;
+    if (last !== undefined && reason !== 'page') lastSent.set(channelId, last);
+    // Stored frames are embedded as they are: no parse and re-serialise per event.
+    sendRaw(
+      `{"type":"history","channelId":${JSON.stringify(channelId)},"reason":"${reason}","truncated":${truncated},"more":${more}` +
+        `${ref === undefined ? '' : `,"ref":${JSON.stringify(ref)}`},"events":[${frames.join(',')}]}`,
+    );
+  }
+
+  async function replay(channelId: string, since: string): Promise<void> {
+    let cursor = since;
+    let sent = 0;
+    let first = true;
+    for (;;) {
+      const want = Math.min(REPLAY_PAGE, options.replayLimit - sent);
+      const page = await store.after(channelId, cursor, want);
+      sent += page.frames.length;
+      const full = page.frames.length === want;
+      const more = full && sent < options.replayLimit;
+      const truncated = (first && page.trimmed) || (full && sent >= options.replayLimit);
+      sendHistory(channelId, 'resume', page.frames, truncated, more);
+      first = false;
+      const last = page.frames.length ? seqOf(page.frames[page.frames.length - 1] as string) : undefined;
+      if (!more || last === undefined || isClosed()) return;
+      cursor = last;
+    }
+  }
+
+  async function onHello(frame: ClientFrameOf<'hello'>): Promise<void> {
+    if (identity) refuse('bad_frame', 'hello was already sent on this connection');
+    clearTimeout(helloTimer);
+    const token = frame.token ?? headerToken;
+    const who = token === undefined ? undefined : ctx.auth.authenticate(token);
+    if (!who) {
+      sendFrame({
+        type: 'error',
+        code: 'unauthorized',
+        message: token === undefined ? 'no token: send hello with token, or Authorization: Bearer <token> at upgrade' : 'unknown token',
+      });
+      ws.close(4401, 'unauthorized');
+      return;
+    }
+    identity = who;
+    participant = { id: who.id, kind: who.kind, ...(who.name === undefined ? {} : { name: who.name }) };
+    phase = 'syncing';
+    ctx.sessions.add(session);
+    targets = [
+      ...who.channels.map((channelId): PubSubTarget => ({ kind: 'channel', id: channelId })),
+      { kind: 'agent', id: who.id },
+      { kind: 'global' },
+    ];
+    await Promise.all(targets.map((t) => router.join(t, member)));
+    const now = Date.now();
+    if ((await store.openSession(who.id, id, now)) === 1) await announcePresence('online', now);
+    if (isClosed()) return;
+
+    const { views, users } = await channelViews(who);
+    sendFrame({
+      type: 'welcome',
+      hubId: options.hubId,
+      sessionId: id,
+      user: { ...participant, announce: who.announce },
+      channels: views,
+      users,
+      heartbeatMs: options.heartbeatMs,
+      typingTtlMs: options.typingTtlMs,
+      maxFrameBytes: options.maxFrameBytes,
+    });
+    for (const channelId of who.channels) {
+      if (isClosed()) return;
+      const since = frame.since?.[channelId];
+      if (since !== undefined) await replay(channelId, since);
+      else if (frame.recent !== false) {
+        const recent = await store.recent(channelId);
+        sendHistory(channelId, 'recent', recent, false, recent.length >= options.recentLimit);
+      }
+    }
+    if (isClosed()) return;
+    phase = 'live';
+    for (const { channelId, frame: f } of queue.splice(0)) {
+      const seq = channelId === undefined ? undefined : seqOf(f);
+      const seen = seq === undefined ? undefined : lastSent.get(channelId as string);
+      if (seq !== undefined && seen !== undefined && compareSeq(seq, seen) <= 0) continue;
+      sendRaw(f);
+    }
+    lastSent.clear();
+  }
+
+  // ---- frames ----
+
+  async function handle(frame: ParsedClientFrame): Promise<void> {
+    if (frame.type === 'hello') return onHello(frame);
+    const who = me();
+    const ref = frame.ref;
+    switch (frame.type) {
+      case 'ping':
+        sendFrame({ type: 'pong', ...(ref ? { ref } : {}), ts: Date.now() });
+        return;
+      case 'presence': {
+        if (!(await allow(ref, 'presence'))) return;
+        status = frame.status === 'away' ? 'away' : 'online';
+        await announcePresence(status, Date.now());
+        ack(ref);
+        return;
+      }
+      case 'history': {
+        if (!(await allow(ref, 'history', frame.channelId))) return;
+        const limit = frame.limit ?? 50;
+        const frames = await store.before(frame.channelId, frame.before, limit);
+        sendHistory(frame.channelId, 'page', frames, false, frames.length === limit, ref);
+        return;
+      }
+      case 'direct': {
+        if (!(await allow(ref, 'message'))) return;
+        if (!ctx.knownUsers.has(frame.to)) refuse('not_found', `no user ${frame.to} to send a direct message to`);
+        const messageId = uuidv7();
+        const env = envelopeOf(
+          'channel.message',
+          { channelId: directChannelId(who.id, frame.to), messageId, author: participant, text: frame.text, mentions: mentionsOf(frame.text, frame.mentions) },
+          frame.to,
+        );
+        const text = eventFrameText(env.json);
+        await store.publish({ kind: 'agent', id: frame.to }, text);
+        if (frame.to !== who.id) await store.publish({ kind: 'agent', id: who.id }, text);
+        ack(ref, { id: env.id, messageId });
+        return;
+      }
+      case 'announce': {
+        if (!who.announce) refuse('forbidden', 'announcements need a token with announce: true');
+        if (!(await allow(ref, 'announce'))) return;
+        const envId = await publishEvent(
+          { kind: 'global' },
+          'system.announcement',
+          { message: frame.message, level: frame.level ?? 'info' },
+          'broadcast',
+        );
+        ack(ref, { id: envId });
+        return;
+      }
+      case 'channel.typing': {
+        const p = frame.payload;
+        if (!(await allow(ref, 'typing', p.channelId))) return;
+        await setTyping(p.channelId, p.threadId, p.typing);
+        ack(ref);
+        return;
+      }
+      default:
+        return appendEvent(frame);
+    }
+  }
+
+  /** Chat events kept in the channel's history. */
+  async function appendEvent(frame: Extract<ParsedClientFrame, { payload: { channelId: string } }>): Promise<void> {
+    const who = me();
+    const ref = frame.ref;
+    const channelId = frame.payload.channelId;
+    checkMember(channelId);
+    const to = `channel:${channelId}`;
+    let author: { messageId: string; userId: string } | undefined;
+    let payload: Record<string, unknown>;
+    let action: ChatAction;
+    /** Checks that need Redis: run only once the rate limit allowed the frame. */
+    let check: (() => Promise<void>) | undefined;
+    let after: (() => Promise<void>) | undefined;
+    switch (frame.type) {
+      case 'channel.message': {
+        const p = frame.payload;
+        action = 'message';
+        author = { messageId: uuidv7(), userId: who.id };
+        payload = { channelId, messageId: author.messageId, author: participant, text: p.text, mentions: mentionsOf(p.text, p.mentions) };
+        after = () => stopTyping(channelId, undefined);
+        break;
+      }
+      case 'thread.message': {
+        const p = frame.payload;
+        action = 'message';
+        author = { messageId: uuidv7(), userId: who.id };
+        payload = {
+          channelId,
+          threadId: p.threadId,
+          messageId: author.messageId,
+          author: participant,
+          text: p.text,
+          mentions: mentionsOf(p.text, p.mentions),
+          alsoInChannel: p.alsoInChannel ?? false,
+        };
+        check = async () => {
+          await requireMessage(channelId, p.threadId);
+          if (await store.openThread(channelId, p.threadId)) {
+            const created = envelopeOf('thread.create', { channelId, threadId: p.threadId, parentMessageId: p.threadId, createdBy: who.id }, to);
+            await store.append(channelId, created.json);
+          }
+        };
+        after = () => stopTyping(channelId, p.threadId);
+        break;
+      }
+      case 'channel.message.edit':
+      case 'channel.message.delete': {
+        const messageId = frame.payload.messageId;
+        const verb = frame.type === 'channel.message.edit' ? 'edit' : 'delete';
+        action = 'edit';
+        payload =
+          frame.type === 'channel.message.edit'
+            ? { ...frame.payload, editedBy: who.id, mentions: mentionsOf(frame.payload.text, frame.payload.mentions) }
+            : { ...frame.payload, deletedBy: who.id };
+        check = async () => {
+          if ((await requireMessage(channelId, messageId)) !== who.id) refuse('forbidden', `only its author may ${verb} message ${messageId}`);
+        };
+        break;
+      }
+      case 'channel.reaction.add':
+      case 'channel.reaction.remove': {
+        const messageId = frame.payload.messageId;
+        action = 'reaction';
+        payload = { ...frame.payload, userId: who.id };
+        check = async () => void (await requireMessage(channelId, messageId));
+        break;
+      }
+      case 'thread.update': {
+        const threadId = frame.payload.threadId;
+        action = 'update';
+        payload = { ...frame.payload, updatedBy: who.id };
+        check = async () => void (await requireMessage(channelId, threadId));
+        break;
+      }
+      case 'channel.update': {
+        const { topic, description } = frame.payload;
+        action = 'update';
+        payload = { ...frame.payload, updatedBy: who.id };
+        after = () => store.updateChannel(channelId, { topic, description });
+        break;
+      }
+      case 'collaboration.event':
+        action = 'message';
+        payload = { ...frame.payload, actor: who.id };
+        break;
+      default:
+        return refuse('unknown_type', `unhandled frame type ${(frame as { type: string }).type}`);
+    }
+    // Validate first: a bad frame costs no token and no Redis call.
+    const env = envelopeOf(frame.type, payload, to);
+    if (!(await allow(ref, action))) return;
+    await check?.();
+    const seq = await store.append(channelId, env.json, author);
+    ack(ref, { id: env.id, seq, ...(author ? { messageId: author.messageId } : {}) });
+    await after?.();
+  }
+
+  // ---- transport ----
+
+  function refuseFrame(ref: unknown, code: ChatErrorCode, message: string): void {
+    sendFrame({ type: 'error', ...(typeof ref === 'string' && ref.length <= 64 ? { ref } : {}), code, message });
+  }
+
+  function onMessage(data: RawData, isBinary: boolean): void {
+    if (isClosed()) return;
+    const verdict = flood.check();
+    if (verdict !== 'ok') {
+      if (verdict === 'close') ws.close(1008, 'flooding: too many frames (flood.closeAfterDropped)');
+      else if (verdict === 'notify') sendFrame({ type: 'rate_limited', action: 'frames', retryAfterMs: flood.retryAfterMs() });
+      return;
+    }
+    if (pending >= MAX_PENDING_FRAMES) {
+      sendFrame({ type: 'rate_limited', action: 'frames', retryAfterMs: 100 });
+      return;
+    }
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    if (bytes.length > options.maxFrameBytes) {
+      refuseFrame(undefined, 'too_large', `frame of ${bytes.length} bytes is over the hub's limit of ${options.maxFrameBytes} (maxFrameBytes)`);
+      return;
+    }
+    if (isBinary) {
+      refuseFrame(undefined, 'bad_frame', 'binary frame: send JSON text frames');
+      return;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(bytes.toString('utf8'));
+    } catch (e) {
+      refuseFrame(undefined, 'bad_frame', `not JSON: ${(e as Error).message}`);
+      return;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof (value as { type?: unknown }).type !== 'string') {
+      refuseFrame(undefined, 'bad_frame', 'a frame is a JSON object with a string "type"');
+      return;
+    }
+    const { type, ref } = value as { type: string; ref?: unknown };
+    if (!isClientFrameType(type)) {
+      if (isChatEventType(type)) refuseFrame(ref, 'unsupported', `${type} events come from the hub; clients send ${CLIENT_FRAME_TYPES.join(', ')}`);
+      else refuseFrame(ref, 'unknown_type', `unknown frame type ${JSON.stringify(type.slice(0, 100))}; clients send ${CLIENT_FRAME_TYPES.join(', ')}`);
+      return;
+    }
+    const parsed = CLIENT_FRAME_SCHEMAS[type].safeParse(value);
+    if (!parsed.success) {
+      refuseFrame(ref, 'invalid_payload', `${type}: ${issuesText(parsed.error.issues)}`);
+      return;
+    }
+    const frame = parsed.data as ParsedClientFrame;
+    pending++;
+    chain = chain
+      .then(() => (phase === 'closed' && frame.type !== 'hello' ? undefined : handle(frame)))
+      .catch((error: unknown) => {
+        if (error instanceof FrameRefused) {
+          refuseFrame(ref, error.code, error.message);
+          return;
+        }
+        options.log(`chat-hub ${options.hubId}: session ${id} (${identity?.id ?? 'no hello'}) ${type}: ${(error as Error).message}`);
+        refuseFrame(ref, 'internal', isAgentbusError(error) ? `${error.code}: ${error.message}` : 'the hub failed to handle this frame; send it again');
+        // A session that never finished its sync would receive no events: start over.
+        if (phase === 'syncing') ws.close(1011, 'sync failed; reconnect');
+      })
+      .finally(() => {
+        pending--;
+      });
+  }
+
+  async function cleanup(): Promise<void> {
+    clearTimeout(helloTimer);
+    phase = 'closed';
+    queue.length = 0;
+    // Let a hello in progress finish first, so its session is not registered after it was removed.
+    await chain.catch(() => undefined);
+    ctx.sessions.delete(session);
+    for (const t of targets) router.leave(t, member);
+    const who = identity;
+    if (!who) return;
+    try {
+      for (const { channelId, threadId } of [...typingNow.values()]) await setTyping(channelId, threadId, false);
+      const now = Date.now();
+      if ((await store.closeSession(who.id, id, now)) === 0) await announcePresence('offline', now);
+    } catch (error) {
+      options.log(`chat-hub ${options.hubId}: session ${id} (${who.id}) close: ${(error as Error).message}`);
+    }
+  }
+
+  ws.on('message', onMessage);
+  ws.on('pong', () => {
+    alive = true;
+  });
+  ws.on('error', () => undefined);
+  ws.once('close', () => {
+    void cleanup().finally(resolveClosed);
+  });
+
+  const session: HubSession = {
+    id,
+    get userId() {
+      return identity?.id;
+    },
+    get channels() {
+      return identity?.channels ?? [];
+    },
+    get status() {
+      return status;
+    },
+    done: closed,
+    heartbeat() {
+      if (!alive) {
+        ws.terminate();
+        return false;
+      }
+      alive = false;
+      ws.ping();
+      return true;
+    },
+    async close(code, reason) {
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
+      // A peer that does not answer the close handshake is cut off.
+      const t = setTimeout(() => ws.terminate(), 2000);
+      await closed;
+      clearTimeout(t);
+    },
+  };
+  return session;
+}

@@ -1,0 +1,42 @@
+import type { KeyBuilder } from '@agentbus/schema';
+import type { PubSubTarget } from './chat-store';
+
+/** Every Redis key and Pub/Sub channel of the chat hub, built by the namespace's key builder. */
+export interface ChatKeys {
+  /** Set of channel ids. */
+  channels: string;
+  /** Hash userId -> profile JSON. */
+  profiles: string;
+  /** Hash of one channel's settings. */
+  info(channelId: string): string;
+  members(channelId: string): string;
+  stream(channelId: string): string;
+  recent(channelId: string): string;
+  authors(channelId: string): string;
+  threads(channelId: string): string;
+  presence(channelId: string): string;
+  typing(channelId: string): string;
+  /** Hash sessionId -> last heartbeat of one user's sessions on every hub. */
+  sessions(userId: string): string;
+  /** The Pub/Sub channel: `ns:pubsub:channel:{id}`, `ns:pubsub:global`, `ns:pubsub:agent:{id}`. */
+  pubsub(target: PubSubTarget): string;
+}
+
+export function createChatKeys(keys: KeyBuilder): ChatKeys {
+  const channel = (id: string, kind: string) => keys.key('chat', 'channel', id, kind);
+  return {
+    channels: keys.key('chat', 'channels'),
+    profiles: keys.key('chat', 'profiles'),
+    info: (id) => channel(id, 'info'),
+    members: (id) => channel(id, 'members'),
+    stream: (id) => channel(id, 'stream'),
+    recent: (id) => channel(id, 'recent'),
+    authors: (id) => channel(id, 'authors'),
+    threads: (id) => channel(id, 'threads'),
+    presence: (id) => channel(id, 'presence'),
+    typing: (id) => channel(id, 'typing'),
+    sessions: (userId) => keys.key('chat', 'sessions', userId),
+    pubsub: (target) =>
+      target.kind === 'global' ? keys.channel('global') : keys.channel(`${target.kind}:${target.id}`),
+  };
+}

@@ -1,0 +1,162 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEnvelope } from '@agentbus/schema';
+import type { Transport } from '@agentbus/transport';
+import { createChatStore, eventFrameText, type ChatStore, type ChatStoreOptions } from '../src/index';
+import { cleanup, memoryTransport, redisTransport, sleep } from './helpers';
+
+afterEach(cleanup);
+
+const OPTIONS: ChatStoreOptions = { presenceTtlMs: 300, typingTtlMs: 200, recentLimit: 3, historyMaxLen: 10_000 };
+
+function env(text: string): string {
+  return JSON.stringify(createEnvelope({ type: 'channel.message', from: 'ada', payload: { text } }));
+}
+
+const texts = (frames: string[]) => frames.map((f) => (JSON.parse(f) as { env: { payload: { text: string } } }).env.payload.text);
+
+/** The same contract on both backends: what the hub relies on. */
+describe.each([
+  ['memory', () => memoryTransport()],
+  ['redis', () => redisTransport()],
+] as const)('chat store on %s', (_name, makeTransport: () => Transport) => {
+  const make = (options: Partial<ChatStoreOptions> = {}): { store: ChatStore; transport: Transport } => {
+    const transport = makeTransport();
+    return { store: createChatStore(transport, { ...OPTIONS, ...options }), transport };
+  };
+
+  it('channels keep their first settings; updates change them', async () => {
+    const { store } = make();
+    const info = { id: 'general', name: 'general', topic: 'first', description: '', private: false, archived: false, createdAt: 1 };
+    await store.ensureChannel(info);
+    await store.ensureChannel({ ...info, topic: 'second' });
+    expect(await store.channelInfo('general')).toEqual(info);
+    await store.updateChannel('general', { topic: 'third', archived: true, description: undefined });
+    expect(await store.channelInfo('general')).toMatchObject({ topic: 'third', archived: true, description: '' });
+    await store.updateChannel('general', {});
+    await store.updateChannel('nope', { topic: 'x' });
+    expect(await store.channelInfo('nope')).toBeUndefined();
+  });
+
+  it('profiles and members', async () => {
+    const { store } = make();
+    await store.saveProfile({ id: 'ada', kind: 'human', name: 'Ada' });
+    await store.saveProfile({ id: 'bot', kind: 'agent' });
+    expect(await store.profiles([])).toEqual([]);
+    expect((await store.profiles(['ada', 'bot', 'ghost'])).sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+      { id: 'ada', kind: 'human', name: 'Ada' },
+      { id: 'bot', kind: 'agent' },
+    ]);
+    expect(await store.addMember('general', 'ada')).toBe(true);
+    expect(await store.addMember('general', 'ada')).toBe(false);
+    expect(await store.members('general')).toEqual(['ada']);
+    expect(await store.members('empty')).toEqual([]);
+  });
+
+  it('appends in order, caches the recent events, replays after a seq and pages before one', async () => {
+    const { store } = make();
+    const seqs: string[] = [];
+    for (let i = 0; i < 6; i++) seqs.push(await store.append('general', env(`m${i}`), i === 0 ? { messageId: 'id0', userId: 'ada' } : undefined));
+    expect(texts(await store.recent('general'))).toEqual(['m3', 'm4', 'm5']);
+    expect(await store.lastSeq('general')).toBe(seqs[5]);
+    expect(await store.lastSeq('none')).toBeNull();
+    const after = await store.after('general', seqs[1]!, 3);
+    expect(texts(after.frames)).toEqual(['m2', 'm3', 'm4']);
+    expect(after.trimmed).toBe(false);
+    expect(texts((await store.after('general', seqs[5]!, 3)).frames)).toEqual([]);
+    expect(texts(await store.before('general', seqs[4]!, 2))).toEqual(['m2', 'm3']);
+    expect(texts(await store.before('general', seqs[0]!, 2))).toEqual([]);
+    expect(await store.after('none', '1-0', 5)).toEqual({ frames: [], trimmed: false });
+    expect(await store.authorOf('general', 'id0')).toBe('ada');
+    expect(await store.authorOf('general', 'id1')).toBeUndefined();
+    // Frames are the exact text the hub would build: hubs forward them unparsed.
+    const recent = await store.recent('general');
+    const last = JSON.parse(recent[2]!) as { seq: string; env: unknown };
+    expect(recent[2]).toBe(eventFrameText(JSON.stringify(last.env), last.seq));
+    expect(last.seq).toBe(seqs[5]);
+  });
+
+  it('says when history after a seq was trimmed', async () => {
+    const { store } = make({ historyMaxLen: 5 });
+    const seqs: string[] = [];
+    // Redis trims approximately (whole stream nodes of 100 entries): write enough to drop some.
+    for (let i = 0; i < 350; i++) seqs.push(await store.append('general', env(`m${i}`)));
+    const r = await store.after('general', seqs[0]!, 10);
+    expect(r.trimmed).toBe(true);
+    expect(r.frames.length).toBeGreaterThan(0);
+    expect((await store.after('general', seqs[348]!, 10)).trimmed).toBe(false);
+  });
+
+  it('threads open once', async () => {
+    const { store } = make();
+    expect(await store.openThread('general', 't1')).toBe(true);
+    expect(await store.openThread('general', 't1')).toBe(false);
+  });
+
+  it('sessions count live sessions; a stale one (its hub died) stops counting after the TTL', async () => {
+    const { store } = make();
+    const now = Date.now();
+    expect(await store.openSession('ada', 's1', now)).toBe(1);
+    expect(await store.openSession('ada', 's2', now)).toBe(2);
+    expect(await store.closeSession('ada', 's2', now)).toBe(1);
+    await store.refreshSessions([{ userId: 'ada', sessionId: 's3' }], now + 250);
+    await store.refreshSessions([], now);
+    // s1 was last seen at `now`: stale at now + 400; s3 is not.
+    expect(await store.openSession('bob', 'b1', now + 400)).toBe(1);
+    expect(await store.closeSession('ada', 'none', now + 400)).toBe(1);
+    expect(await store.closeSession('ada', 's3', now + 400)).toBe(0);
+    expect(await store.closeSession('nobody', 'x', now)).toBe(0);
+  });
+
+  it('presence per channel; an entry not refreshed within the TTL reads as offline', async () => {
+    const { store } = make();
+    await store.setPresence([], 'ada', { status: 'online', lastSeenAt: Date.now() });
+    await store.setPresence(['general', 'random'], 'ada', { status: 'away', lastSeenAt: Date.now() });
+    expect((await store.presence('general')).get('ada')).toMatchObject({ status: 'away' });
+    const old = Date.now() - 1000;
+    await store.setPresence(['general'], 'bob', { status: 'online', lastSeenAt: old });
+    expect((await store.presence('general')).get('bob')).toEqual({ status: 'offline', lastSeenAt: old });
+    expect((await store.presence('random')).has('bob')).toBe(false);
+  });
+
+  it('typing entries expire after the TTL', async () => {
+    const { store } = make();
+    const now = Date.now();
+    await store.setTyping('general', { userId: 'ada' }, true, now);
+    await store.setTyping('general', { userId: 'bob', threadId: 't|1' }, true, now);
+    expect((await store.typing('general', now)).sort((a, b) => a.userId.localeCompare(b.userId))).toEqual([
+      { userId: 'ada' },
+      { userId: 'bob', threadId: 't|1' },
+    ]);
+    await store.setTyping('general', { userId: 'ada' }, false, now);
+    expect(await store.typing('general', now)).toEqual([{ userId: 'bob', threadId: 't|1' }]);
+    expect(await store.typing('general', now + 250)).toEqual([]);
+  });
+
+  it('Pub/Sub: channel appends and published frames reach subscribers of the same transport until unsubscribed', async () => {
+    const { store, transport } = make();
+    const other = createChatStore(transport, OPTIONS);
+    const got: string[] = [];
+    const gotOther: string[] = [];
+    await store.subscribe({ kind: 'channel', id: 'general' }, (f) => got.push(f.toString()));
+    await other.subscribe({ kind: 'channel', id: 'general' }, (f) => gotOther.push(f.toString()));
+    await other.subscribe({ kind: 'global' }, (f) => gotOther.push(f.toString()));
+    await store.subscribe({ kind: 'agent', id: 'bot' }, (f) => got.push(`dm ${f.toString()}`));
+    const seq = await store.append('general', env('live'));
+    await store.publish({ kind: 'agent', id: 'bot' }, 'hello bot');
+    await store.publish({ kind: 'global' }, 'everyone');
+    await expect.poll(() => got.length + gotOther.length).toBe(4);
+    expect(JSON.parse(got[0]!)).toMatchObject({ type: 'event', seq, env: { payload: { text: 'live' } } });
+    expect(got[1]).toBe('dm hello bot');
+    expect(JSON.parse(gotOther[0]!)).toMatchObject({ type: 'event', seq });
+    expect(gotOther[1]).toBe('everyone');
+    await store.unsubscribe({ kind: 'channel', id: 'general' });
+    await store.unsubscribe({ kind: 'channel', id: 'general' });
+    await store.append('general', env('after'));
+    await expect.poll(() => gotOther.length).toBe(3);
+    await sleep(50);
+    expect(got).toHaveLength(2);
+    await other.close();
+    await store.close();
+    await store.close();
+  });
+});

@@ -1,0 +1,323 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { ChatRequestError, type ChatDelivery } from '../src/index';
+import { TOKENS, cleanup, client, rawSocket, sleep, startHub } from './helpers';
+
+afterEach(cleanup);
+
+describe('chat hub protocol on Redis', () => {
+  it('welcomes a client with its channels, members with presence, and serves the page and /healthz', async () => {
+    const { hub, ws } = await startHub();
+    const bob = client(ws, TOKENS.bob);
+    await bob.connect();
+    const ada = client(ws, TOKENS.ada);
+    const welcome = await ada.connect();
+    expect(welcome.user).toEqual({ id: 'ada', kind: 'human', name: 'Ada', announce: false });
+    expect(welcome.channels.map((c) => c.id).sort()).toEqual(['general', 'random']);
+    const general = welcome.channels.find((c) => c.id === 'general')!;
+    expect(general.topic).toBe('Everything');
+    expect(general.members).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: 'ada', status: 'online' }),
+        expect.objectContaining({ id: 'bob', status: 'online' }),
+        expect.objectContaining({ id: 'bot', kind: 'agent', status: 'offline' }),
+      ]),
+    );
+    expect(welcome.users.map((u) => u.id).sort()).toEqual(['ada', 'bob', 'bot', 'eve']);
+
+    const page = await fetch(hub.url!);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await page.text()).toContain('<script src="/app.js"');
+    expect((await fetch(`${hub.url}/app.js`)).headers.get('content-type')).toContain('javascript');
+    expect(await (await fetch(`${hub.url}/healthz`)).json()).toMatchObject({ ok: true, backend: 'redis', sessions: 2 });
+    expect((await fetch(`${hub.url}/nope`)).status).toBe(404);
+  });
+
+  it('posts reach every member with a seq, mentions resolved, and an ack with the message id', async () => {
+    const { ws } = await startHub();
+    const ada = client(ws, TOKENS.ada);
+    const bob = client(ws, TOKENS.bob);
+    await Promise.all([ada.connect(), bob.connect()]);
+    const seen = bob.receive('channel.message');
+    const ack = await ada.post('general', 'hi @bob and @nobody, mail ada@example.com');
+    const got = await seen;
+    expect(got.payload).toEqual({
+      channelId: 'general',
+      messageId: ack.messageId,
+      author: { id: 'ada', kind: 'human', name: 'Ada' },
+      text: 'hi @bob and @nobody, mail ada@example.com',
+      mentions: ['bob'],
+    });
+    expect(got.seq).toBe(ack.seq);
+    expect(got.envelope).toMatchObject({ from: 'ada', to: 'channel:general', type: 'channel.message', id: ack.id });
+    expect(got.replayed).toBe(false);
+    expect(bob.lastSeen().general).toBe(ack.seq);
+  });
+
+  it('edits and deletes only one’s own messages; reactions and threads reach the channel', async () => {
+    const { ws } = await startHub();
+    const ada = client(ws, TOKENS.ada);
+    const bob = client(ws, TOKENS.bob);
+    await Promise.all([ada.connect(), bob.connect()]);
+    const events: ChatDelivery[] = [];
+    bob.on('*', (d) => events.push(d));
+    const { messageId } = await ada.post('general', 'first draft');
+    const mid = messageId!;
+
+    await ada.edit('general', mid, 'final text @bob');
+    await expect(bob.edit('general', mid, 'mine now')).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(bob.deleteMessage('general', mid)).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(ada.edit('general', 'no-such-id', 'x')).rejects.toMatchObject({ code: 'not_found' });
+
+    await bob.react('general', mid, '👍');
+    await bob.react('general', mid, '👍', { remove: true });
+    await expect(bob.react('general', 'nope', '👍')).rejects.toMatchObject({ code: 'not_found' });
+    const reply = await bob.reply('general', mid, 'a reply', { alsoInChannel: true });
+    await bob.reply('general', mid, 'another');
+    await ada.edit('general', mid, 'final', {});
+    await bob.edit('general', reply.messageId!, 'edited reply', { threadId: mid });
+    await ada.deleteMessage('general', mid);
+    await expect(ada.reply('general', 'not-a-message', 'x')).rejects.toMatchObject({ code: 'not_found' });
+
+    await expect.poll(() => events.filter((e) => e.type === 'channel.message.delete').length).toBe(1);
+    const types = events.filter((e) => e.seq !== undefined && !e.replayed).map((e) => e.type);
+    expect(types).toEqual([
+      'channel.message',
+      'channel.message.edit',
+      'channel.reaction.add',
+      'channel.reaction.remove',
+      'thread.create',
+      'thread.message',
+      'thread.message',
+      'channel.message.edit',
+      'channel.message.edit',
+      'channel.message.delete',
+    ]);
+    const edit = events.find((e) => e.type === 'channel.message.edit');
+    expect(edit?.payload).toMatchObject({ editedBy: 'ada', text: 'final text @bob', mentions: ['bob'] });
+    const threadMsg = events.find((e) => e.type === 'thread.message');
+    expect(threadMsg?.payload).toMatchObject({ threadId: mid, alsoInChannel: true, author: { id: 'bob' } });
+    expect(events.find((e) => e.type === 'thread.create')?.payload).toMatchObject({ threadId: mid, parentMessageId: mid, createdBy: 'bob' });
+    // Seqs increase: the order every hub delivers is the stream's.
+    const seqs = events.filter((e) => e.seq).map((e) => e.seq!);
+    expect([...seqs].sort((a, b) => (a.length - b.length) || a.localeCompare(b))).toEqual(seqs);
+  });
+
+  it('a client sees only its channels: no events of others, and sending to them is forbidden', async () => {
+    const { ws } = await startHub();
+    const ada = client(ws, TOKENS.ada);
+    const bob = client(ws, TOKENS.bob);
+    await Promise.all([ada.connect(), bob.connect()]);
+    const bobEvents: ChatDelivery[] = [];
+    bob.on('*', (d) => bobEvents.push(d));
+    await ada.post('random', 'only for random');
+    await expect(bob.post('random', 'let me in')).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(bob.history('random', '9999999999999-0')).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(bob.typing('random', true)).rejects.toMatchObject({ code: 'forbidden' });
+    await ada.post('general', 'sync point');
+    await bob.receive('channel.message', (d) => d.payload.text === 'sync point');
+    expect(bobEvents.some((e) => 'channelId' in e.payload && e.payload.channelId === 'random')).toBe(false);
+    expect(bob.welcome?.channels.map((c) => c.id)).toEqual(['general']);
+  });
+
+  it('typing shows, expires from the sorted set after the TTL, and stops when the message is sent', async () => {
+    const { ws, hub } = await startHub({ typingTtlMs: 400 });
+    const ada = client(ws, TOKENS.ada);
+    const bob = client(ws, TOKENS.bob);
+    await Promise.all([ada.connect(), bob.connect()]);
+    const started = bob.receive('channel.typing');
+    await ada.typing('general', true);
+    expect((await started).payload).toEqual({ channelId: 'general', userId: 'ada', typing: true });
+
+    // A client connecting now sees ada typing in its welcome.
+    const bot = client(ws, TOKENS.bot);
+    const w = await bot.connect();
+    expect(w.channels.find((c) => c.id === 'general')?.typing).toEqual([{ userId: 'ada' }]);
+
+    const stopped = bob.receive('channel.typing', (d) => !d.payload.typing);
+    await ada.post('general', 'done typing');
+    expect((await stopped).payload).toMatchObject({ userId: 'ada', typing: false });
+
+    await ada.typing('general', true, 'some-thread');
+    await sleep(500);
+    const later = client(ws, TOKENS.bot, { recent: false });
+    expect((await later.connect()).channels.find((c) => c.id === 'general')?.typing).toEqual([]);
+    expect(hub.sessions()).toBe(4);
+  });
+
+  it('presence: online on connect, away on request, offline when the last session closes', async () => {
+    const { ws } = await startHub();
+    const ada = client(ws, TOKENS.ada);
+    await ada.connect();
+    const online = ada.receive('channel.presence', (d) => d.payload.userId === 'bob' && d.payload.status === 'online');
+    const bob = client(ws, TOKENS.bob);
+    await bob.connect();
+    expect((await online).payload).toMatchObject({ channelId: 'general', userId: 'bob', status: 'online' });
+
+    const away = ada.receive('channel.presence', (d) => d.payload.userId === 'bob' && d.payload.status === 'away');
+    await bob.setPresence('away');
+    await away;
+
+    // A second session of bob: closing one keeps him online.
+    const bob2 = client(ws, TOKENS.bob);
+    await bob2.connect();
+    let offline = false;
+    ada.on('channel.presence', (d) => {
+      if (d.payload.userId === 'bob' && d.payload.status === 'offline') offline = true;
+    });
+    await bob2.close();
+    await sleep(200);
+    expect(offline).toBe(false);
+    await bob.close();
+    await expect.poll(() => offline).toBe(true);
+    const eve = client(ws, TOKENS.bot);
+    const w = await eve.connect();
+    expect(w.channels.find((c) => c.id === 'general')?.members.find((m) => m.id === 'bob')?.status).toBe('offline');
+  });
+
+  it('the heartbeat refreshes presence and sessions (5 min TTL) and drops a socket that stops answering pings', async () => {
+    const { ws, transport } = await startHub({ heartbeatMs: 100 });
+    const ada = client(ws, TOKENS.ada);
+    await ada.connect();
+    const redis = transport.redis!;
+    const presenceKey = transport.keys.key('chat', 'channel', 'general', 'presence');
+    const first = JSON.parse((await redis.hget(presenceKey, 'ada'))!) as { lastSeenAt: number };
+    await expect
+      .poll(async () => (JSON.parse((await redis.hget(presenceKey, 'ada'))!) as { lastSeenAt: number }).lastSeenAt, { interval: 50 })
+      .toBeGreaterThan(first.lastSeenAt);
+    const ttl = await redis.pttl(presenceKey);
+    expect(ttl).toBeGreaterThan(290_000);
+    expect(ttl).toBeLessThanOrEqual(300_000);
+    expect(await redis.pttl(transport.keys.key('chat', 'sessions', 'ada'))).toBeGreaterThan(290_000);
+
+    // A client whose socket no longer answers pings (a vanished laptop) is cut off after two beats.
+    const ghost = new WebSocket(ws, { autoPong: false });
+    await new Promise((r) => ghost.once('open', r));
+    ghost.send(JSON.stringify({ type: 'hello', token: TOKENS.bob, recent: false }));
+    const offline = ada.receive('channel.presence', (d) => d.payload.userId === 'bob' && d.payload.status === 'offline', 5000);
+    const closed = new Promise<number>((r) => ghost.once('close', (code) => r(code)));
+    expect(await closed).toBe(1006);
+    await offline;
+  });
+
+  it('direct messages reach the recipient’s sessions (and the sender’s), never a channel', async () => {
+    const { ws } = await startHub();
+    const ada = client(ws, TOKENS.ada);
+    const bot = client(ws, TOKENS.bot);
+    const eve = client(ws, TOKENS.eve, { recent: false });
+    await Promise.all([ada.connect(), bot.connect(), eve.connect()]);
+    const eveEvents: ChatDelivery[] = [];
+    eve.on('*', (d) => eveEvents.push(d));
+    const toBot = bot.receive('channel.message');
+    const echo = ada.receive('channel.message');
+    const ack = await ada.direct('bot', 'status report please');
+    const got = await toBot;
+    expect(got.payload).toMatchObject({ channelId: 'dm:ada:bot', text: 'status report please', messageId: ack.messageId });
+    expect(got.seq).toBeUndefined();
+    expect(got.envelope.to).toBe('bot');
+    expect((await echo).payload.channelId).toBe('dm:ada:bot');
+    await expect(ada.direct('nobody', 'hi')).rejects.toMatchObject({ code: 'not_found' });
+    await sleep(100);
+    expect(eveEvents.filter((e) => e.type !== 'channel.presence')).toEqual([]);
+  });
+
+  it('announcements go to every session of every channel; only tokens with announce may send them', async () => {
+    const { ws } = await startHub();
+    const bot = client(ws, TOKENS.bot);
+    const eve = client(ws, TOKENS.eve);
+    const bob = client(ws, TOKENS.bob);
+    await Promise.all([bot.connect(), eve.connect(), bob.connect()]);
+    const atEve = eve.receive('system.announcement');
+    const atBob = bob.receive('system.announcement');
+    await bot.announce('deploy at 17:00', 'warning');
+    for (const d of await Promise.all([atEve, atBob])) {
+      expect(d.payload).toEqual({ message: 'deploy at 17:00', level: 'warning' });
+      expect(d.envelope.from).toBe('bot');
+    }
+    await expect(bob.announce('me too')).rejects.toMatchObject({ code: 'forbidden' });
+  });
+
+  it('collaboration events and channel updates are kept in history; the topic persists', async () => {
+    const { ws } = await startHub();
+    const bot = client(ws, TOKENS.bot);
+    await bot.connect();
+    await bot.collaborate('general', 'task.claimed', { subject: { type: 'task', id: 't-42' }, summary: 'on it' });
+    await bot.send({ type: 'channel.update', payload: { channelId: 'general', topic: 'Release week' } });
+    const ada = client(ws, TOKENS.ada);
+    const history: ChatDelivery[] = [];
+    ada.on('*', (d) => history.push(d));
+    const w = await ada.connect();
+    expect(w.channels.find((c) => c.id === 'general')?.topic).toBe('Release week');
+    await expect.poll(() => history.filter((d) => d.replayed).map((d) => d.type)).toEqual(
+      expect.arrayContaining(['collaboration.event', 'channel.update']),
+    );
+    expect(history.find((d) => d.type === 'collaboration.event')?.payload).toMatchObject({ actor: 'bot', kind: 'task.claimed', data: {} });
+  });
+
+  it('recent history on connect (unless recent: false), and older pages on request', async () => {
+    const { ws } = await startHub({ recentLimit: 5 });
+    const bot = client(ws, TOKENS.bot);
+    await bot.connect();
+    const acks = [];
+    for (let i = 0; i < 12; i++) acks.push(await bot.post('general', `m${i}`));
+
+    const ada = await rawSocket(ws);
+    await ada.hello(TOKENS.ada);
+    const recent = await ada.until((f) => f.type === 'history' && f.channelId === 'general');
+    if (recent.type !== 'history') throw new Error('history expected');
+    expect(recent).toMatchObject({ reason: 'recent', truncated: false, more: true });
+    expect(recent.events.map((e) => (e.env.payload as { text: string }).text)).toEqual(['m7', 'm8', 'm9', 'm10', 'm11']);
+
+    const page = await bot.history('general', acks[7]!.seq!, 4);
+    expect(page.events.map((e) => (e.env.payload as { text: string }).text)).toEqual(['m3', 'm4', 'm5', 'm6']);
+    expect(page).toMatchObject({ reason: 'page', more: true });
+
+    const quiet = await rawSocket(ws);
+    await quiet.hello(TOKENS.bob, { recent: false });
+    await quiet.until((f) => f.type === 'welcome');
+    quiet.send({ type: 'ping', ref: 'p' });
+    await quiet.until((f) => f.type === 'pong');
+    expect(quiet.frames.filter((f) => f.type === 'history')).toEqual([]);
+  });
+
+  it('the token may come as Authorization: Bearer at upgrade; a bad token closes with 4401', async () => {
+    const { ws } = await startHub();
+    const viaHeader = await rawSocket(ws, { authorization: `Bearer ${TOKENS.eve}` });
+    viaHeader.send({ type: 'hello' });
+    expect(await viaHeader.until((f) => f.type === 'welcome')).toMatchObject({ user: { id: 'eve' } });
+
+    const bad = await rawSocket(ws);
+    expect(await bad.hello('not-a-real-token-at-all')).toMatchObject({ type: 'error', code: 'unauthorized', message: 'unknown token' });
+    expect((await bad.closed).code).toBe(4401);
+
+    const none = await rawSocket(ws);
+    none.send({ type: 'hello' });
+    expect(await none.until((f) => f.type === 'error')).toMatchObject({ code: 'unauthorized' });
+    expect((await none.closed).code).toBe(4401);
+
+    const typed = client(ws, 'not-a-real-token-at-all', { reconnect: true });
+    await expect(typed.connect()).rejects.toBeInstanceOf(ChatRequestError);
+
+    // Only the WebSocket path upgrades.
+    const wrong = new WebSocket(ws.replace(/\/ws$/, '/other'));
+    await expect(new Promise((resolve, reject) => { wrong.once('open', resolve); wrong.once('error', reject); })).rejects.toThrow(/404/);
+  });
+
+  it('close() ends every session with 1001 and marks users offline; a typed client rejects requests when not connected', async () => {
+    const { ws, hub, transport } = await startHub();
+    const ada = await rawSocket(ws);
+    await ada.hello(TOKENS.ada);
+    const bob = client(ws, TOKENS.bob, { reconnect: false });
+    await expect(bob.post('general', 'too early')).rejects.toMatchObject({ code: 'closed' });
+    await bob.connect();
+    expect(bob.connected).toBe(true);
+    await hub.close();
+    expect((await ada.closed).code).toBe(1001);
+    await expect.poll(() => bob.connected).toBe(false);
+    await hub.close();
+    const redis = transport.redis!;
+    const presence = await redis.hgetall(transport.keys.key('chat', 'channel', 'general', 'presence'));
+    expect(JSON.parse(presence.ada!)).toMatchObject({ status: 'offline' });
+    await expect(hub.listen()).rejects.toThrow(/listen\(\) called twice or after close/);
+  });
+});
