@@ -20,8 +20,8 @@ export const BENCHES: Record<string, { description: string; load: () => Promise<
     description: 'Redis Streams: @agentbus/transport vs raw ioredis vs BullMQ (throughput, latency)',
     load: () => import('./streams'),
   },
-  // bridge: { description: '...', load: () => import('./bridge') },
-  // chat: { description: '...', load: () => import('./chat') },
+  bridge: { description: 'PostgreSQL outbox -> Redis relay (@agentbus/bridge): rows/s reaching the stream, commit -> stream latency', load: () => import('./bridge') },
+  chat: { description: 'chat hub fan-out: @agentbus/chat-hub vs Socket.IO + redis adapter (N WebSocket clients, p50/p99, delivered/s)', load: () => import('./chat') },
 };
 
 export function usageLine(): string {

@@ -14,19 +14,32 @@ import {
   type PacedResult,
   type ThroughputResult,
 } from './streams/common';
-import { oursContender } from './streams/ours';
+import { oursContender, type OursVariant } from './streams/ours';
+import { pairedOverhead, renderOverheads } from './streams/overhead';
 import { rawContender } from './streams/raw';
 
 export const description = 'Redis Streams: @agentbus/transport vs raw ioredis vs BullMQ (throughput, latency)';
 
-const CONTENDERS: readonly ContenderName[] = ['ours', 'raw', 'bullmq'];
+const CONTENDERS: readonly ContenderName[] = ['ours', 'ours+metrics', 'ours+reliability', 'raw', 'bullmq'];
+/** What `--only` defaults to; the overhead variants of ours join them (see `variants`). */
+const MAIN_CONTENDERS: readonly ContenderName[] = ['ours', 'raw', 'bullmq'];
+const OURS_VARIANTS: readonly ContenderName[] = ['ours+metrics', 'ours+reliability'];
+const OURS_VARIANT: Record<'ours' | 'ours+metrics' | 'ours+reliability', OursVariant> = {
+  ours: 'plain',
+  'ours+metrics': 'metrics',
+  'ours+reliability': 'reliability',
+};
+/** Overheads above this fraction of ours' throughput are reported as a miss. */
+const OVERHEAD_TARGET = 0.1;
 
 export const usage = `usage: npm run bench -- streams [options]
 
 Starts its own redis-server on a free 127.0.0.1 port (no persistence, temp dir), then measures
 end-to-end publish -> handler -> ack of ~200-byte JSON envelopes, one producer and one consumer in
 this one process, for: ours (@agentbus/transport), raw (ioredis XADD/XREADGROUP/XACK), bullmq.
-Writes bench/results/streams.json. Missed targets are reported, never an error exit.
+With ours run ours+metrics (@agentbus/metrics transport hooks on) and ours+reliability (consumed
+through @agentbus/reliability), for metrics_overhead and reliability_overhead (1 - their msg/s
+over ours'). Writes bench/results/streams.json. Missed targets are reported, never an error exit.
 
 options:
   --messages N            messages per throughput run, ours and raw (default 50000)
@@ -35,7 +48,8 @@ options:
   --batch N               envelopes per publishBatch / pipeline / addBulk (default 1000)
   --seconds S             time limit of each measured phase (default 30)
   --budget S              time limit of the whole bench; later phases are skipped (default 120)
-  --only LIST             contenders, comma-separated: ours,raw,bullmq (default all)
+  --only LIST             contenders, comma-separated: ours,ours+metrics,ours+reliability,raw,bullmq
+                          (default ours,raw,bullmq plus ours+metrics,ours+reliability)
   --concurrency N         ours: consume concurrency (default 100)
   --prefetch N            ours: consume prefetch (default 1000)
   --read-count N          raw: XREADGROUP COUNT (default 1000)
@@ -49,6 +63,8 @@ options:
 
 interface Config {
   only: ContenderName[];
+  /** Run besides `only` when --only is not given: ours with metrics, ours with reliability. */
+  variants: ContenderName[];
   messages: number;
   bullmqMessages: number;
   runs: number;
@@ -99,8 +115,10 @@ export function parseStreamsArgs(argv: readonly string[]): Config | 'help' {
   if (values.help) return 'help';
   const s = (k: string) => values[k] as string | undefined;
   const messages = intFlag('messages', s('messages'), 50_000);
+  const only = s('only');
   return {
-    only: listFlag('only', s('only'), CONTENDERS),
+    only: only === undefined ? [...MAIN_CONTENDERS] : listFlag('only', only, CONTENDERS),
+    variants: only === undefined ? [...OURS_VARIANTS] : [],
     messages,
     bullmqMessages: intFlag('bullmq-messages', s('bullmq-messages'), Math.min(20_000, messages)),
     runs: intFlag('runs', s('runs'), 5),
@@ -127,6 +145,8 @@ interface ContenderReport {
   warmup?: string;
   messages: number;
   runs: ThroughputResult[];
+  /** The round (0-based) of each entry of `runs`, to pair contenders measured side by side. */
+  rounds: number[];
   perSecond: number | null;
   saturated?: { p50: number; p99: number };
   paced?: PacedResult;
@@ -165,22 +185,24 @@ export async function run(argv: readonly string[]): Promise<void> {
     );
 
     const reports = new Map<ContenderName, ContenderReport>();
-    for (const name of cfg.only) {
+    for (const name of [...cfg.only, ...cfg.variants]) {
       const messages = name === 'bullmq' ? cfg.bullmqMessages : cfg.messages;
-      const report: ContenderReport = { available: false, label: name, messages, runs: [], perSecond: null, errors: [] };
+      const report: ContenderReport = { available: false, label: name, messages, runs: [], rounds: [], perSecond: null, errors: [] };
       reports.set(name, report);
       try {
+        const ours = (variant: OursVariant) =>
+          oursContender(factory, { url: server.url, namespace: 'bench', concurrency: cfg.concurrency, prefetch: cfg.prefetch, variant });
         const c =
-          name === 'ours'
-            ? await oursContender(factory, { url: server.url, namespace: 'bench', concurrency: cfg.concurrency, prefetch: cfg.prefetch })
-            : name === 'raw'
-              ? rawContender(factory, { url: server.url, readCount: cfg.readCount })
-              : await bullmqContender(factory, {
+          name === 'raw'
+            ? rawContender(factory, { url: server.url, readCount: cfg.readCount })
+            : name === 'bullmq'
+              ? await bullmqContender(factory, {
                   host: server.host,
                   port: server.port,
                   concurrency: cfg.bullmqConcurrency,
                   tuneMessages: Math.min(cfg.bullmqMessages, 5000),
-                });
+                })
+              : await ours(OURS_VARIANT[name]);
         contenders.push(c);
         report.available = true;
         report.label = c.label;
@@ -248,6 +270,7 @@ export async function run(argv: readonly string[]): Promise<void> {
         );
         if (!res) continue;
         r.runs.push(res);
+        r.rounds.push(run);
         log(
           `${c.name} run ${run + 1}/${cfg.runs}: ${fmt(res.acked)}/${fmt(res.published)} in ${fmt(res.seconds, 3)} s = ` +
             `${fmt(res.perSecond)} msg/s${res.complete ? '' : ' (INCOMPLETE: time limit)'}; ` +
@@ -290,6 +313,13 @@ export async function run(argv: readonly string[]): Promise<void> {
     console.log('');
     console.log(renderTable(reports, cfg));
     console.log('');
+    console.log(
+      renderOverheads(OVERHEAD_TARGET, result.ours_per_s, [
+        { key: 'metrics_overhead', name: 'ours+metrics', overhead: result.metrics_overhead, perS: result.ours_metrics_per_s },
+        { key: 'reliability_overhead', name: 'ours+reliability', overhead: result.reliability_overhead, perS: result.ours_reliability_per_s },
+      ]),
+    );
+    console.log('');
     console.log(renderTargets(result.targets));
     writeJson(cfg.out, result);
     console.log(`\nwrote ${path.relative(workspaceRoot(), cfg.out).startsWith('..') ? cfg.out : path.relative(workspaceRoot(), cfg.out)}`);
@@ -323,6 +353,13 @@ function buildResult(
   const p50 = oursR?.paced?.latency.p50 ?? null;
   const p99 = oursR?.paced?.latency.p99 ?? null;
   const publishP95 = oursR?.publish?.p95 ?? null;
+  const overhead = (n: ContenderName) => {
+    const a = reports.get('ours');
+    const b = reports.get(n);
+    return a && b ? pairedOverhead(a, b) : null;
+  };
+  const metricsOverhead = overhead('ours+metrics');
+  const reliabilityOverhead = overhead('ours+reliability');
   const target = (value: number | null, text: string, ok: (v: number) => boolean): Target => ({
     target: text,
     value: value === null ? null : round(value, 3),
@@ -332,6 +369,8 @@ function buildResult(
     ratio_vs_raw: target(ratio(ours, raw), '>= 0.8', (v) => v >= 0.8),
     ratio_vs_bullmq: target(ratio(ours, bull), '>= 5', (v) => v >= 5),
     publish_p95_ms: target(publishP95, '< 1', (v) => v < 1),
+    metrics_overhead: target(metricsOverhead, `<= ${OVERHEAD_TARGET}`, (v) => v <= OVERHEAD_TARGET),
+    reliability_overhead: target(reliabilityOverhead, `<= ${OVERHEAD_TARGET}`, (v) => v <= OVERHEAD_TARGET),
   };
   const contenders: Record<string, unknown> = {};
   for (const [name, r] of reports) {
@@ -373,6 +412,10 @@ function buildResult(
     saturated_p50_ms: round(oursR?.saturated?.p50 ?? Number.NaN),
     saturated_p99_ms: round(oursR?.saturated?.p99 ?? Number.NaN),
     publish_p95_ms: round(publishP95 ?? Number.NaN, 4),
+    ours_metrics_per_s: round(perS('ours+metrics') ?? Number.NaN, 0),
+    ours_reliability_per_s: round(perS('ours+reliability') ?? Number.NaN, 0),
+    metrics_overhead: round(metricsOverhead ?? Number.NaN, 3),
+    reliability_overhead: round(reliabilityOverhead ?? Number.NaN, 3),
     messages: Object.fromEntries([...reports].map(([n, r]) => [n, r.messages])),
     envelope_bytes: envelopeBytes,
     targets,
@@ -385,6 +428,11 @@ function buildResult(
       warmup_messages: cfg.warmup,
       p50_p99: `ours, end to end (publish time stamped in the envelope payload at ts, sub-ms) to handler, single publishes paced at ${cfg.rate}/s for ${cfg.pacedSeconds} s with the consumer running; saturated_* = the same during the throughput runs (includes the backlog wait)`,
       publish_p95: `ours, ${cfg.publishCount} sequential awaited transport.publish() calls, no consumer running, after ${Math.min(200, cfg.publishCount)} untimed ones`,
+      overhead:
+        'metrics_overhead = 1 - ours+metrics msg/s / ours msg/s (transport with @agentbus/metrics transportHooks()); ' +
+        'reliability_overhead = the same for ours+reliability (consume through createReliability, no failures); ' +
+        'each run of a variant paired with the run of ours in the same round (contenders rotated each round), ' +
+        'overhead = 1 - the median of the paired ratios; ours_metrics_per_s / ours_reliability_per_s are the plain medians',
       seconds_limit_per_phase: cfg.seconds,
       budget_s: cfg.budget,
     },

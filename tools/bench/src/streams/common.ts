@@ -101,7 +101,11 @@ export interface PacedResult {
   latency: Summary;
 }
 
-export type ContenderName = 'ours' | 'raw' | 'bullmq';
+/**
+ * `ours+metrics` and `ours+reliability` are `ours` with @agentbus/metrics' transport hooks on, or
+ * consuming through @agentbus/reliability: measured in the same run to report their overhead.
+ */
+export type ContenderName = 'ours' | 'ours+metrics' | 'ours+reliability' | 'raw' | 'bullmq';
 
 /** One way of moving messages through Redis, measured the same way as the others. */
 export interface Contender {

@@ -1,4 +1,4 @@
-import type { Consumer, Transport } from '@agentbus/transport';
+import type { Consumer, Transport, TransportHooks } from '@agentbus/transport';
 import { Redis } from 'ioredis';
 import { SampleBuffer } from '../stats';
 import {
@@ -21,6 +21,71 @@ export interface OursOptions {
   namespace: string;
   concurrency: number;
   prefetch: number;
+  /**
+   * What runs around the transport: nothing (`ours`), @agentbus/metrics' transport hooks
+   * (`ours+metrics`), or consuming through @agentbus/reliability's `createReliability` with
+   * retries, dead letters and poison detection on and no failure (`ours+reliability`).
+   */
+  variant?: OursVariant;
+}
+
+export type OursVariant = 'plain' | 'metrics' | 'reliability';
+
+const NAMES: Record<OursVariant, 'ours' | 'ours+metrics' | 'ours+reliability'> = {
+  plain: 'ours',
+  metrics: 'ours+metrics',
+  reliability: 'ours+reliability',
+};
+
+const LABELS: Record<OursVariant, string> = {
+  plain: '@agentbus/transport (publishBatch + consume)',
+  metrics: '@agentbus/transport + @agentbus/metrics transportHooks()',
+  reliability: '@agentbus/transport consumed through @agentbus/reliability',
+};
+
+/** The hooks and consume of a variant; metrics and reliability are loaded only when asked for. */
+interface Variant {
+  hooks: TransportHooks | undefined;
+  /** Checks after a run that the variant really was on (the hooks counted every message). */
+  verify(topic: string, published: number): Promise<void>;
+  consume(transport: Transport): Transport['consume'];
+  close(): Promise<void>;
+}
+
+async function loadVariant(variant: OursVariant): Promise<Variant> {
+  if (variant === 'metrics') {
+    const { createMetrics, METRIC_NAMES } = await import('@agentbus/metrics');
+    const metrics = createMetrics();
+    return {
+      hooks: metrics.transportHooks(),
+      async verify(topic, published) {
+        const text = await metrics.metrics();
+        const line = text.split('\n').find((l) => l.startsWith(`${METRIC_NAMES.published}{topic="${topic}"}`));
+        const counted = Number(line?.split(' ')[1]);
+        if (counted !== published) throw new Error(`metrics counted ${counted} published on ${topic}, expected ${published}`);
+      },
+      consume: (transport) => transport.consume.bind(transport),
+      async close() {
+        metrics.close();
+      },
+    };
+  }
+  if (variant === 'reliability') {
+    const { createReliability } = await import('@agentbus/reliability');
+    let reliability: ReturnType<typeof createReliability> | undefined;
+    return {
+      hooks: undefined,
+      async verify() {},
+      consume(transport) {
+        reliability ??= createReliability(transport);
+        return reliability.consume.bind(reliability);
+      },
+      async close() {
+        await reliability?.close();
+      },
+    };
+  }
+  return { hooks: undefined, async verify() {}, consume: (transport) => transport.consume.bind(transport), async close() {} };
 }
 
 const GROUP = 'bench';
@@ -36,8 +101,16 @@ export async function oursContender(factory: EnvelopeFactory, options: OursOptio
   if (typeof mod.createRedisTransport !== 'function') {
     throw new Error('@agentbus/transport does not export createRedisTransport');
   }
-  const transport: Transport = mod.createRedisTransport({ url: options.url, namespace: options.namespace });
-  const topicOf = (tag: string) => `bench.${tag}`;
+  const kind = options.variant ?? 'plain';
+  const variant = await loadVariant(kind);
+  const transport: Transport = mod.createRedisTransport({
+    url: options.url,
+    namespace: options.namespace,
+    ...(variant.hooks ? { hooks: variant.hooks } : {}),
+  });
+  const consume = variant.consume(transport);
+  // A contender's name becomes part of the topic: `+` is not a topic character.
+  const topicOf = (tag: string) => `bench.${tag.replace(/[^A-Za-z0-9._:-]/g, '-')}`;
   // The consumer counts an ack when it queues it; the bench counts it when Redis has it (as for
   // raw and BullMQ): it polls XPENDING on a connection of its own until nothing is pending.
   const probe = new Redis(options.url, { protocol: 2 });
@@ -56,7 +129,7 @@ export async function oursContender(factory: EnvelopeFactory, options: OursOptio
   }
 
   function startConsumer(topic: string, latencies: SampleBuffer): Consumer {
-    return transport.consume(
+    return consume(
       topic,
       (env) => {
         latencies.push(latencyOf(env));
@@ -66,13 +139,18 @@ export async function oursContender(factory: EnvelopeFactory, options: OursOptio
   }
 
   const contender: Contender = {
-    name: 'ours',
-    label: '@agentbus/transport (publishBatch + consume)',
+    name: NAMES[kind],
+    label: LABELS[kind],
     settings: () => ({
       namespace: options.namespace,
       concurrency: options.concurrency,
       prefetch: options.prefetch,
-      api: 'createRedisTransport -> publishBatch / consume',
+      api:
+        kind === 'metrics'
+          ? 'createRedisTransport({ hooks: createMetrics().transportHooks() }) -> publishBatch / consume'
+          : kind === 'reliability'
+            ? 'createRedisTransport -> publishBatch / createReliability(transport).consume'
+            : 'createRedisTransport -> publishBatch / consume',
     }),
 
     async warmup(spec) {
@@ -99,6 +177,7 @@ export async function oursContender(factory: EnvelopeFactory, options: OursOptio
         const complete = await allAcked(topic, consumer, sent, deadline - performance.now());
         const tEnd = performance.now();
         const acked = complete ? sent : Math.min(consumer.counters().acked, sent);
+        await variant.verify(topic, sent);
         return throughputResult(t0, tPublished, tEnd, sent, acked, latencies);
       } finally {
         await consumer.close(5000);
@@ -126,6 +205,7 @@ export async function oursContender(factory: EnvelopeFactory, options: OursOptio
     },
 
     async close() {
+      await variant.close();
       await transport.close();
       await probe.quit().catch(() => undefined);
     },
