@@ -693,13 +693,15 @@
       const text = input.value.trim();
       if (!text) return;
       typing.sent();
-      submit(text).then(
-        () => {
-          input.value = '';
-          grow();
-        },
-        () => undefined,
-      );
+      // Cleared now, not on the ack: a fast typist may already be writing the next message,
+      // which a late clear would wipe. A refused send gives the text back if the box is still empty.
+      input.value = '';
+      grow();
+      submit(text).catch(() => {
+        if (input.value) return;
+        input.value = text;
+        grow();
+      });
     });
   }
 

@@ -14,17 +14,32 @@ describe('relayEnv', () => {
         BRIDGE_PUBSUB: 'true',
         BRIDGE_AGENT_ID: 'bridge-1',
         BRIDGE_MIGRATE: '1',
+        BRIDGE_METRICS_PORT: '9465',
+        BRIDGE_METRICS_HOST: '0.0.0.0',
       }),
     ).toEqual({
       databaseUrl: 'postgres://u@h:5432/db',
       options: { batchSize: 200, pollIntervalMs: 250, dedupeWindowMs: 900_000, publishTimeoutMs: 5000, leaseMs: 20_000, pubsub: true, agentId: 'bridge-1' },
       migrate: true,
+      metrics: { port: 9465, host: '0.0.0.0' },
     });
-    expect(relayEnv({ DATABASE_URL: 'postgresql://h/db', BRIDGE_BATCH_SIZE: '', BRIDGE_PUBSUB: 'no' })).toEqual({
+    expect(relayEnv({ DATABASE_URL: 'postgresql://h/db', BRIDGE_BATCH_SIZE: '', BRIDGE_PUBSUB: 'no', BRIDGE_METRICS_PORT: '' })).toEqual({
       databaseUrl: 'postgresql://h/db',
       options: { pubsub: false },
       migrate: false,
+      metrics: { port: 0, host: '127.0.0.1' },
     });
+  });
+
+  it('BRIDGE_METRICS_PORT: a port 0-65535, 0 or unset = no metrics server, on 127.0.0.1 unless BRIDGE_METRICS_HOST', () => {
+    const metricsOf = (port: string) => relayEnv({ DATABASE_URL: 'postgres://h/db', BRIDGE_METRICS_PORT: port }).metrics;
+    expect(metricsOf('0')).toEqual({ port: 0, host: '127.0.0.1' });
+    expect(metricsOf('9464')).toEqual({ port: 9464, host: '127.0.0.1' });
+    expect(metricsOf('65535').port).toBe(65_535);
+    expect(relayEnv({ DATABASE_URL: 'postgres://h/db' }).metrics).toEqual({ port: 0, host: '127.0.0.1' });
+    for (const bad of ['abc', '-1', '1.5', '65536', '9464x', ' ', '1e3']) {
+      expect(() => metricsOf(bad), bad).toThrow(/^BRIDGE_METRICS_PORT must be a port number, 0-65535/);
+    }
   });
 
   it('names the variable that is wrong', () => {

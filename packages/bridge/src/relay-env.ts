@@ -10,10 +10,27 @@ export interface RelayEnv {
   options: Pick<RelayOptions, 'batchSize' | 'pollIntervalMs' | 'dedupeWindowMs' | 'pubsub' | 'agentId' | 'publishTimeoutMs' | 'leaseMs'>;
   /** `BRIDGE_MIGRATE=1`: run the migrations before relaying. */
   migrate: boolean;
+  /** Where the relay serves GET /metrics and GET /health. */
+  metrics: {
+    /** `BRIDGE_METRICS_PORT`: 0 (the default) = no metrics server. */
+    port: number;
+    /** `BRIDGE_METRICS_HOST`: the address to bind. Default 127.0.0.1. */
+    host: string;
+  };
 }
+
+/** The metrics server's address when none is given: loopback only, as the worker's /metrics. */
+const DEFAULT_METRICS_HOST = '127.0.0.1';
 
 const positiveInt = z.coerce.number().int().positive();
 const flag = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const METRICS_PORT_RULE = 'BRIDGE_METRICS_PORT must be a port number, 0-65535 (0 = no metrics server)';
+const metricsPort = z
+  .string()
+  .regex(/^\d{1,5}$/, METRICS_PORT_RULE)
+  .transform(Number)
+  .pipe(z.number().max(65_535, METRICS_PORT_RULE));
 
 const envSchema = z.object({
   DATABASE_URL: z
@@ -27,12 +44,14 @@ const envSchema = z.object({
   BRIDGE_PUBSUB: flag.optional(),
   BRIDGE_AGENT_ID: z.string().min(1).max(256).optional(),
   BRIDGE_MIGRATE: flag.optional(),
+  BRIDGE_METRICS_PORT: metricsPort.optional(),
+  BRIDGE_METRICS_HOST: z.string().min(1).max(255).optional(),
 });
 
 /**
  * Reads `DATABASE_URL` and the `BRIDGE_*` settings (BATCH_SIZE, POLL_INTERVAL_MS,
- * DEDUPE_WINDOW_MS, PUBLISH_TIMEOUT_MS, LEASE_MS, PUBSUB, AGENT_ID, MIGRATE); throws
- * INVALID_ARGUMENT naming the variable for a bad value.
+ * DEDUPE_WINDOW_MS, PUBLISH_TIMEOUT_MS, LEASE_MS, PUBSUB, AGENT_ID, MIGRATE, METRICS_PORT,
+ * METRICS_HOST); throws INVALID_ARGUMENT naming the variable for a bad value.
  */
 export function relayEnv(env: NodeJS.ProcessEnv = process.env): RelayEnv {
   // An empty variable counts as unset, as shells and compose files often leave them.
@@ -52,5 +71,10 @@ export function relayEnv(env: NodeJS.ProcessEnv = process.env): RelayEnv {
   if (e.BRIDGE_LEASE_MS !== undefined) options.leaseMs = e.BRIDGE_LEASE_MS;
   if (e.BRIDGE_PUBSUB !== undefined) options.pubsub = e.BRIDGE_PUBSUB;
   if (e.BRIDGE_AGENT_ID !== undefined) options.agentId = e.BRIDGE_AGENT_ID;
-  return { databaseUrl: e.DATABASE_URL, options, migrate: e.BRIDGE_MIGRATE ?? false };
+  return {
+    databaseUrl: e.DATABASE_URL,
+    options,
+    migrate: e.BRIDGE_MIGRATE ?? false,
+    metrics: { port: e.BRIDGE_METRICS_PORT ?? 0, host: e.BRIDGE_METRICS_HOST ?? DEFAULT_METRICS_HOST },
+  };
 }

@@ -3,7 +3,8 @@ import { isAgentbusError } from '@agentbus/schema';
 import { createTransport, selectBackend } from '@agentbus/transport';
 import { Pool } from 'pg';
 import { migrate } from './migrate';
-import { createRelay } from './relay';
+import { startMetricsServer, type MetricsServer } from './internal/metrics-server';
+import { createRelay, type Relay } from './relay';
 import { relayEnv } from './relay-env';
 
 export const CLI_USAGE = `usage: agentbus-bridge <command> [options]
@@ -17,6 +18,9 @@ relay options (each also a BRIDGE_* variable):
   --batch-size N            rows per batch (default 500)       BRIDGE_BATCH_SIZE
   --poll-interval-ms N      polling fallback (default 1000)    BRIDGE_POLL_INTERVAL_MS
   --pubsub                  also PUBLISH each event            BRIDGE_PUBSUB=1
+  --metrics-port N          serve /metrics, /health (0 = off)  BRIDGE_METRICS_PORT
+  --metrics-host H          bind address (default 127.0.0.1)   BRIDGE_METRICS_HOST
+                            metrics need the optional package: npm install @agentbus/metrics
 
 environment: DATABASE_URL (required), REDIS_URL or REDIS_CLUSTER_NODES (relay), REDIS_NAMESPACE,
 BRIDGE_DEDUPE_WINDOW_MS, BRIDGE_PUBLISH_TIMEOUT_MS, BRIDGE_LEASE_MS, BRIDGE_AGENT_ID`;
@@ -39,6 +43,24 @@ function intFlag(name: string, value: string | undefined): number | undefined {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number >= 1, got ${JSON.stringify(value)}`);
   return n;
+}
+
+function portFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d{1,5}$/.test(value) || n > 65_535) throw new UsageError(`--metrics-port must be a port number, 0-65535 (0 = off), got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** The optional @agentbus/metrics (and with it prom-client), loaded only when metrics are asked for. */
+async function loadMetrics() {
+  const mod = await import('@agentbus/metrics').catch((cause: unknown) => {
+    const why = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0];
+    throw new Error(
+      `--metrics-port needs the optional package @agentbus/metrics: run \`npm install @agentbus/metrics\`, or leave --metrics-port / BRIDGE_METRICS_PORT unset (${why})`,
+    );
+  });
+  return mod.createMetrics();
 }
 
 function aborted(signal: AbortSignal | undefined): Promise<void> {
@@ -70,6 +92,8 @@ async function runRelay(args: string[], io: Required<Omit<CliIo, 'signal'>> & Pi
       'batch-size': { type: 'string' },
       'poll-interval-ms': { type: 'string' },
       pubsub: { type: 'boolean' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
     },
   });
   const cfg = relayEnv(io.env);
@@ -78,45 +102,85 @@ async function runRelay(args: string[], io: Required<Omit<CliIo, 'signal'>> & Pi
   if (batchSize !== undefined) cfg.options.batchSize = batchSize;
   if (pollIntervalMs !== undefined) cfg.options.pollIntervalMs = pollIntervalMs;
   if (values.pubsub) cfg.options.pubsub = true;
+  const metricsPort = portFlag(values['metrics-port']) ?? cfg.metrics.port;
+  const metricsHost = values['metrics-host'] || cfg.metrics.host;
   if (selectBackend({ env: io.env }) !== 'redis') {
     throw new UsageError('relay needs Redis: set REDIS_URL (or REDIS_CLUSTER_NODES); the in-memory bus would drop the events');
   }
 
+  // Loaded first: a missing optional package fails before anything connects.
+  const metrics = metricsPort > 0 ? await loadMetrics() : undefined;
   const pool = new Pool({ connectionString: cfg.databaseUrl, max: 4, application_name: 'agentbus-bridge-relay' });
   // An idle pooled connection that drops emits 'error' on the pool; the next checkout reconnects.
   pool.on('error', (e) => io.err(`relay: postgres: ${e.message}`));
   let lastError = '';
   let lastErrorAt = 0;
+  let server: MetricsServer | undefined;
+  let relay: Relay | undefined;
   try {
+    if (metrics) {
+      server = await startMetricsServer(
+        {
+          metrics: async () => ({ body: await metrics.metrics(), contentType: metrics.contentType }),
+          health() {
+            const stats = relay?.stats();
+            const state = stats?.state ?? 'starting';
+            return { ok: state === 'running', body: { status: state === 'running' ? 'ok' : 'unavailable', state, stats: stats ?? null } };
+          },
+        },
+        metricsPort,
+        metricsHost,
+      ).catch((e: unknown) => {
+        throw new Error(`metrics server on ${metricsHost}:${metricsPort}: ${(e as Error).message}`);
+      });
+      io.out(`relay: metrics on ${server.url}/metrics, health on ${server.url}/health`);
+    }
     if (values.migrate || cfg.migrate) {
       const r = await migrate(pool);
       io.out(`relay: schema at version ${r.version}${r.applied.length ? ` (applied ${r.applied.join(', ')})` : ''}`);
     }
-    const transport = createTransport({ env: io.env });
-    const relay = createRelay({
-      pool,
-      transport,
-      ...cfg.options,
-      hooks: {
-        onError(error) {
-          // Retries come every few seconds while Redis is down: say so once, then every 30 s.
-          const now = Date.now();
-          if (error.message === lastError && now - lastErrorAt < 30_000) return;
-          lastError = error.message;
-          lastErrorAt = now;
-          io.err(`relay: ${error.message} (retrying; the backlog waits in PostgreSQL)`);
+    // With metrics, the transport counts the relay's publishes (agentbus_messages_published_total, ...).
+    const transport = createTransport({ env: io.env, ...(metrics ? { hooks: metrics.transportHooks() } : {}) });
+    try {
+      relay = createRelay({
+        pool,
+        transport,
+        ...cfg.options,
+        hooks: {
+          onError(error) {
+            // Retries come every few seconds while Redis is down: say so once, then every 30 s.
+            const now = Date.now();
+            if (error.message === lastError && now - lastErrorAt < 30_000) return;
+            lastError = error.message;
+            lastErrorAt = now;
+            io.err(`relay: ${error.message} (retrying; the backlog waits in PostgreSQL)`);
+          },
+          ...(metrics
+            ? {
+                // One observation per event (the count argument's latency is only the batch's largest).
+                onRelayed(_count, _maxLatencyMs, batch) {
+                  for (const e of batch.events) metrics.bridge.observeRelayMs(e.latencyMs);
+                },
+                onBacklog(info) {
+                  metrics.bridge.setBacklog(info.rows);
+                },
+              }
+            : {}),
         },
-      },
-    });
-    await relay.ready();
-    io.out(`relay: ready (pid ${process.pid}, batch ${cfg.options.batchSize ?? 'default'})`);
-    await aborted(io.signal);
-    await relay.close();
-    await transport.close();
+      });
+      await relay.ready();
+      io.out(`relay: ready (pid ${process.pid}, batch ${cfg.options.batchSize ?? 'default'})`);
+      await aborted(io.signal);
+      await relay.close();
+    } finally {
+      await transport.close();
+    }
     const s = relay.stats();
     io.out(`relay: stopped; relayed ${s.relayed} (${s.duplicates} duplicates deduped), ${s.dead} dead rows, ${s.failures} failed batches`);
     return 0;
   } finally {
+    await server?.close();
+    metrics?.close();
     await pool.end();
   }
 }

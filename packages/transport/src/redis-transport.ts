@@ -1,5 +1,5 @@
 import type { Cluster } from 'ioredis';
-import { createRedisClient, describeTarget, type RedisClient, type RedisConnectionOptions } from './redis/connection';
+import { closeRedisClient, createRedisClient, describeTarget, type RedisClient, type RedisConnectionOptions } from './redis/connection';
 import { createRedisPubSubBackend } from './redis/redis-pubsub-backend';
 import { createRedisStreamBackend } from './redis/redis-stream-backend';
 import type { TransportOptions } from './options';
@@ -26,7 +26,7 @@ export function createRedisTransport(options: RedisTransportOptions = {}): Trans
   const where = describeTarget(options);
   const isCluster = (client as Cluster).isCluster === true;
   const sharded = isCluster && options.pubsubMode !== 'classic';
-  const streams = createRedisStreamBackend(client, where);
+  const streams = createRedisStreamBackend(client, where, options.healthTimeoutMs);
   return createTransportCore(
     {
       backend: 'redis',
@@ -36,7 +36,7 @@ export function createRedisTransport(options: RedisTransportOptions = {}): Trans
       membership: streams,
       pubsub: createRedisPubSubBackend(client, where, sharded),
       shutdown: async () => {
-        if (owned) await client.quit().catch(() => client.disconnect());
+        if (owned) await closeRedisClient(client, where);
       },
     },
     options,

@@ -52,6 +52,18 @@ describe('connections', () => {
     await t.close();
   });
 
+  it('Redis unreachable with the default retries: health() answers within healthTimeoutMs, close() at once', async () => {
+    // Default maxRetriesPerRequest (20): a PING would wait out ~40 s of reconnects.
+    const t = createRedisTransport({ url: `redis://127.0.0.1:${await freePort()}`, healthTimeoutMs: 300 });
+    const h = await t.health();
+    expect(h).toMatchObject({ ok: false, backend: 'redis' });
+    expect(h.error).toMatch(/healthTimeoutMs/);
+    const pending = t.publish('orders', createEnvelope({ type: 't', from: 'a', to: 'orders', payload: {} })).catch((e: unknown) => e);
+    await t.close();
+    // What was queued is failed, not left hanging.
+    expect(await pending).toBeInstanceOf(Error);
+  }, 8_000);
+
   it('authentication failed: AUTH_FAILED, not an endless retry', async () => {
     const url = inject('redisUrl');
     const admin = new Redis(url);
@@ -98,6 +110,7 @@ describe('connections', () => {
     expect(() => createRedisClient({ url: 'http://x' })).toThrow(/redis:\/\/ or rediss:\/\//);
     expect(() => createRedisClient({ url: 'not a url' })).toThrow(/REDIS_URL/);
     expect(() => createRedisClient({ clusterNodes: 'nohostport' })).toThrow(/REDIS_CLUSTER_NODES/);
+    expect(() => createRedisClient({ healthTimeoutMs: 0 })).toThrow(/healthTimeoutMs/);
   });
 
   it('reads REDIS_URL and REDIS_CLUSTER_NODES, and never prints a password', () => {

@@ -24,6 +24,11 @@ export interface RedisConnectionOptions {
   tls?: TlsOptions;
   /** Give up connecting after this many ms. Default 10000. */
   connectTimeoutMs?: number;
+  /**
+   * `health()` reports Redis as down when PING and INFO have not answered within this many ms,
+   * instead of waiting out the reconnect attempts (a readiness probe must answer). Default 2000.
+   */
+  healthTimeoutMs?: number;
   /** Fail a command queued while disconnected after this many reconnect attempts. Default 20. */
   maxRetriesPerRequest?: number;
   /** Longest wait between reconnect attempts in ms (backoff doubles up to it). Default 5000. */
@@ -39,6 +44,7 @@ export interface RedisConnectionOptions {
 export const DEFAULT_REDIS_CONNECTION_OPTIONS = {
   url: 'redis://127.0.0.1:6379',
   connectTimeoutMs: 10_000,
+  healthTimeoutMs: 2_000,
   maxRetriesPerRequest: 20,
   maxReconnectDelayMs: 5_000,
   protocol: 2,
@@ -94,6 +100,26 @@ function retryStrategy(maxDelay: number): (times: number) => number {
   return (times) => Math.round(Math.random() * Math.min(maxDelay, 50 * 2 ** Math.min(times, 10))) + 10;
 }
 
+/**
+ * Closes a client we own. QUIT lets the replies in flight arrive; with Redis unreachable it would
+ * wait out every reconnect attempt, so a client that is not connected is dropped at once and what
+ * it had queued fails.
+ */
+export async function closeRedisClient(client: RedisClient, where: string): Promise<void> {
+  if (client.status === 'ready') {
+    await client.quit().catch(() => client.disconnect());
+    return;
+  }
+  client.disconnect();
+  if (client.status === 'end') return;
+  // Disconnected between reconnect attempts, ioredis 6 never runs its close handler again, so the
+  // queued commands would stay pending forever: fail them as a closed connection does, and refuse
+  // what comes later (an auto-pipeline waiting behind the failed one is sent after this).
+  client.options.enableOfflineQueue = false;
+  const internals = client as unknown as { flushQueue?: (error: Error) => void };
+  internals.flushQueue?.(new AgentbusError(ERROR_CODES.CONNECTION_FAILED, `${where}: the transport was closed while not connected`));
+}
+
 /** Where the connection goes, for error messages (never the password). */
 export function describeTarget(options: RedisConnectionOptions): string {
   if (options.clusterNodes) return `Redis Cluster ${parseNodes(options.clusterNodes).map((n) => `${n.host}:${n.port}`).join(',')}`;
@@ -108,6 +134,11 @@ export function describeTarget(options: RedisConnectionOptions): string {
  */
 export function createRedisClient(options: RedisConnectionOptions = {}): RedisClient {
   const o = { ...DEFAULT_REDIS_CONNECTION_OPTIONS, ...options };
+  for (const name of ['connectTimeoutMs', 'healthTimeoutMs'] as const) {
+    if (!(o[name] > 0 && Number.isFinite(o[name]))) {
+      throw new AgentbusError(ERROR_CODES.INVALID_ARGUMENT, `${name} must be a number of ms above 0, got ${String(o[name])}`);
+    }
+  }
   const common: RedisOptions = {
     lazyConnect: true,
     connectTimeout: o.connectTimeoutMs,

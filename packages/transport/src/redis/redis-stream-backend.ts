@@ -11,7 +11,7 @@ import type {
   StreamBackend,
 } from '../internal/stream-backend';
 import type { GroupInfo, HealthReport, LaneStats, RetentionPolicy, TrimResult } from '../types';
-import type { RedisClient } from './connection';
+import { DEFAULT_REDIS_CONNECTION_OPTIONS, type RedisClient } from './connection';
 import { toAgentbusError } from './redis-errors';
 import { PUBLISH_BACKPRESSURE, PUBLISH_DUPLICATE } from './scripts';
 import { readHealth } from './health';
@@ -45,6 +45,7 @@ function isFast(req: AddRequest): boolean {
 export function createRedisStreamBackend(
   client: RedisClient,
   where: string,
+  healthTimeoutMs: number = DEFAULT_REDIS_CONNECTION_OPTIONS.healthTimeoutMs,
 ): StreamBackend & MembershipBackend {
   const readers = new Map<string, RedisClient>();
   const isCluster = (client as Cluster).isCluster === true;
@@ -297,7 +298,7 @@ export function createRedisStreamBackend(
     },
 
     health(): Promise<HealthReport> {
-      return readHealth(client, where);
+      return readHealth(client, where, healthTimeoutMs);
     },
 
     releaseReader,
