@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { intFlag, intListFlag, listFlag, numberFlag, UsageError } from './args';
+import { intFlag, intListFlag, listFlag, numberFlag, parseFlags, UsageError } from './args';
 
 describe('flag parsing', () => {
   it('intFlag: default, underscores, bounds', () => {
@@ -30,5 +30,17 @@ describe('flag parsing', () => {
     expect(intListFlag('c', '10,50', [1])).toEqual([10, 50]);
     expect(() => intListFlag('c', '10,x', [1])).toThrow(UsageError);
     expect(() => intListFlag('c', '', [1])).toThrow(UsageError);
+  });
+});
+
+describe('parseFlags', () => {
+  it('reads the named flags, answers help, and refuses unknown flags and positionals', () => {
+    const get = parseFlags(['--rate', '10'], ['rate', 'out']);
+    if (get === 'help') throw new Error('unexpected help');
+    expect(get('rate')).toBe('10');
+    expect(get('out')).toBeUndefined();
+    expect(parseFlags(['-h'], ['rate'])).toBe('help');
+    expect(() => parseFlags(['--nope', '1'], ['rate'])).toThrow(UsageError);
+    expect(() => parseFlags(['stray'], ['rate'])).toThrow(UsageError);
   });
 });

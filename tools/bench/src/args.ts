@@ -1,4 +1,5 @@
 /** Argument helpers shared by the benches. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A bad command line: the cli prints the message and the usage, and exits 1. */
 export class UsageError extends Error {
@@ -46,3 +47,23 @@ export function intListFlag(name: string, value: string | undefined, fallback: r
   if (items.length === 0) throw new UsageError(`--${name} takes a comma-separated list of whole numbers`);
   return items.map((s) => intFlag(name, s, 1));
 }
+
+/**
+ * Parses a bench's flags strictly: each named flag takes a value, `-h/--help` is added, no
+ * positionals; a bad flag is a UsageError. Returns 'help', or a getter of the flag values.
+ */
+export function parseFlags(argv: readonly string[], names: readonly string[]): 'help' | ((name: string) => string | undefined) {
+  const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' } };
+  for (const name of names) options[name] = { type: 'string' };
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], allowPositionals: false, strict: true, options }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (values.help) return 'help';
+  return (name) => (typeof values[name] === 'string' ? values[name] : undefined);
+}
+
+/** The message of anything thrown. */
+export const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));

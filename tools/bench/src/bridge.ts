@@ -1,13 +1,12 @@
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { migrate } from '@agentbus/bridge';
 import { l1Topic } from '@agentbus/schema';
 import { startPostgres, type PostgresServer } from '@agentbus/test-utils';
 import type { Transport } from '@agentbus/transport';
 import type { ChildProcess } from 'node:child_process';
-import { intFlag, numberFlag, UsageError } from './args';
+import { intFlag, numberFlag, parseFlags } from './args';
 import { createLatencyTracker } from './bridge/latency';
 import { CHILD_FLAG, runRelayChild, startRelayChild, stopRelayChild } from './bridge/relay-child';
 import { runWriters } from './bridge/writers';
@@ -57,30 +56,8 @@ interface Config {
 }
 
 export function parseBridgeArgs(argv: readonly string[]): Config | 'help' {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      allowPositionals: false,
-      strict: true,
-      options: {
-        seconds: { type: 'string' },
-        rate: { type: 'string' },
-        'capacity-seconds': { type: 'string' },
-        'rows-per-tx': { type: 'string' },
-        writers: { type: 'string' },
-        modules: { type: 'string' },
-        'batch-size': { type: 'string' },
-        pad: { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (values.help) return 'help';
-  const s = (k: string) => values[k] as string | undefined;
+  const s = parseFlags(argv, ['seconds', 'rate', 'capacity-seconds', 'rows-per-tx', 'writers', 'modules', 'batch-size', 'pad', 'out']);
+  if (s === 'help') return 'help';
   return {
     seconds: numberFlag('seconds', s('seconds'), 20),
     rate: intFlag('rate', s('rate'), 1_000),

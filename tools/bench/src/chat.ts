@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { intFlag, intListFlag, listFlag, numberFlag, UsageError } from './args';
+import { errText, intFlag, intListFlag, listFlag, numberFlag, parseFlags, UsageError } from './args';
 import { freePort, startRedisServer, type RedisServer } from './redis-server';
 import { onCleanup } from './lifecycle';
 import { defaultResultPath, fmt, machineInfo, table, writeJson, type Cell } from './report';
@@ -56,35 +55,8 @@ interface Config {
 }
 
 export function parseChatArgs(argv: readonly string[]): Config | 'help' | { serve: { port: number; redisUrl: string; tokensFile: string } } {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      allowPositionals: false,
-      strict: true,
-      options: {
-        clients: { type: 'string' },
-        channels: { type: 'string' },
-        rate: { type: 'string' },
-        'paced-seconds': { type: 'string' },
-        levels: { type: 'string' },
-        seconds: { type: 'string' },
-        'drain-ms': { type: 'string' },
-        'text-bytes': { type: 'string' },
-        only: { type: 'string' },
-        budget: { type: 'string' },
-        out: { type: 'string' },
-        'serve-socketio': { type: 'string' },
-        'redis-url': { type: 'string' },
-        'tokens-file': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (values.help) return 'help';
-  const s = (k: string) => values[k] as string | undefined;
+  const s = parseFlags(argv, ['clients', 'channels', 'rate', 'paced-seconds', 'levels', 'seconds', 'drain-ms', 'text-bytes', 'only', 'budget', 'out', 'serve-socketio', 'redis-url', 'tokens-file']);
+  if (s === 'help') return 'help';
   if (s('serve-socketio') !== undefined) {
     const redisUrl = s('redis-url');
     const tokens = s('tokens-file');
@@ -121,7 +93,6 @@ interface Report {
 }
 
 const log = (msg: string) => console.log(`[chat] ${msg}`);
-const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export async function run(argv: readonly string[]): Promise<void> {
   const parsed = parseChatArgs(argv);

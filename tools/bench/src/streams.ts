@@ -1,7 +1,6 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { intFlag, intListFlag, listFlag, numberFlag, UsageError } from './args';
+import { errText, intFlag, intListFlag, listFlag, numberFlag, parseFlags } from './args';
 import { runCleanups } from './lifecycle';
 import { startRedisServer } from './redis-server';
 import { defaultResultPath, fmt, machineInfo, table, workspaceRoot, writeJson, type Cell } from './report';
@@ -83,37 +82,8 @@ interface Config {
 }
 
 export function parseStreamsArgs(argv: readonly string[]): Config | 'help' {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      allowPositionals: false,
-      strict: true,
-      options: {
-        messages: { type: 'string' },
-        'bullmq-messages': { type: 'string' },
-        runs: { type: 'string' },
-        batch: { type: 'string' },
-        seconds: { type: 'string' },
-        budget: { type: 'string' },
-        only: { type: 'string' },
-        concurrency: { type: 'string' },
-        prefetch: { type: 'string' },
-        'read-count': { type: 'string' },
-        'bullmq-concurrency': { type: 'string' },
-        warmup: { type: 'string' },
-        rate: { type: 'string' },
-        'paced-seconds': { type: 'string' },
-        'publish-count': { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (values.help) return 'help';
-  const s = (k: string) => values[k] as string | undefined;
+  const s = parseFlags(argv, ['messages', 'bullmq-messages', 'runs', 'batch', 'seconds', 'budget', 'only', 'concurrency', 'prefetch', 'read-count', 'bullmq-concurrency', 'warmup', 'rate', 'paced-seconds', 'publish-count', 'out']);
+  if (s === 'help') return 'help';
   const messages = intFlag('messages', s('messages'), 50_000);
   const only = s('only');
   return {
@@ -155,7 +125,6 @@ interface ContenderReport {
 }
 
 const log = (msg: string) => console.log(`[streams] ${msg}`);
-const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export async function run(argv: readonly string[]): Promise<void> {
   const parsed = parseStreamsArgs(argv);
