@@ -65,7 +65,13 @@ export async function runRelayChild(json: string): Promise<void> {
 export async function startRelayChild(cfg: RelayChildConfig, onMessage: (m: ChildMessage) => void): Promise<ChildProcess> {
   const cli = process.argv[1];
   if (!cli) throw new Error('cannot find the bench CLI to start the relay process');
-  const child = fork(cli, ['bridge', CHILD_FLAG, JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // BENCH_RELAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the relay alone:
+  // NODE_OPTIONS refuses --cpu-prof.
+  const extra = process.env.BENCH_RELAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = fork(cli, ['bridge', CHILD_FLAG, JSON.stringify(cfg)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [...process.execArgv, ...extra],
+  });
   child.on('message', (m) => onMessage(m as ChildMessage));
   await new Promise<void>((resolve, reject) => {
     const onReady = (m: unknown) => {
