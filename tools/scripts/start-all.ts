@@ -4,7 +4,7 @@
 import { createBroker } from '@agentbus/broker';
 import { createReliability } from '@agentbus/reliability';
 import { chatHubOptionsFromEnv, createChatHub, createDemoSetup } from '@agentbus/chat-hub';
-import { createMetrics } from '@agentbus/metrics';
+import { combineHooks, createMetrics, startTracing, tracingReliabilityHooks, withTracing } from '@agentbus/metrics';
 import { createTransport, selectBackend } from '@agentbus/transport';
 import { createWorker } from '@agentbus/worker';
 
@@ -15,6 +15,9 @@ const hubPort = Number(env.CHAT_HUB_PORT ?? 8090);
 const workerPort = Number(env.WORKER_PORT ?? 9464);
 const backend = selectBackend();
 
+// Once for the whole process (not per app), before the transport exists, so every span goes to
+// this SDK; off unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+const tracing = await startTracing({ serviceName: 'agentbus' });
 const metrics = createMetrics();
 const transport = createTransport({ hooks: metrics.transportHooks() });
 const health = await transport.health();
@@ -25,8 +28,13 @@ if (!health.ok) {
 
 // Embedded dev mode: no auth unless BROKER_TOKENS or BROKER_TOKENS_FILE configure tokens.
 const auth = env.BROKER_TOKENS || env.BROKER_TOKENS_FILE ? undefined : false;
-// One Reliability, so dead letters of the worker are what the broker's DLQ routes show.
-const reliability = createReliability(transport, { hooks: metrics.reliabilityHooks() });
+// One Reliability, so dead letters of the worker are what the broker's DLQ routes show. On a
+// traced view of the transport: the worker consumes through it, so its handlers run in CONSUMER
+// spans. The broker traces its own publishes (it wraps the transport it is given), so the raw
+// transport goes to it: wrapped twice, every publish would be two spans.
+const reliability = createReliability(withTracing(transport), {
+  hooks: combineHooks(metrics.reliabilityHooks(), tracingReliabilityHooks()),
+});
 const broker = createBroker({ transport, metrics, reliability, ...(auth === false ? { auth } : {}) });
 const brokerUrl = await broker.listen(brokerPort, host);
 const worker = await createWorker({
@@ -46,7 +54,14 @@ const worker = await createWorker({
 // Configured chat tokens (CHAT_TOKENS / CHAT_TOKENS_FILE) win; else demo users with fresh tokens.
 const chatEnv = chatHubOptionsFromEnv(env);
 const demo = chatEnv.tokens && chatEnv.tokens.length > 0 ? undefined : createDemoSetup();
-const hub = createChatHub({ ...chatEnv, ...(demo ? { tokens: demo.tokens, channels: demo.channels } : {}), transport, host, port: hubPort });
+// Traced as the standalone hub is, so chat messages carry a traceparent on to their consumers.
+const hub = createChatHub({
+  ...chatEnv,
+  ...(demo ? { tokens: demo.tokens, channels: demo.channels } : {}),
+  transport: withTracing(transport),
+  host,
+  port: hubPort,
+});
 const hubUrl = await hub.listen();
 const chatLinks = demo ? demo.links(hubUrl).map((l) => `\n               ${l.id}: ${l.url}`).join('') : '';
 
@@ -69,6 +84,8 @@ async function stop(signal: string): Promise<void> {
   await reliability.close();
   await transport.close();
   metrics.close();
+  // Last: the spans of the work finished during the stop are exported too.
+  await tracing.shutdown();
   process.exit(0);
 }
 process.once('SIGTERM', () => void stop('SIGTERM'));

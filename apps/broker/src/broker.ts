@@ -1,5 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { createMetrics, parseTraceparent, traceLogFields, withTracing, type Metrics } from '@agentbus/metrics';
+import {
+  combineHooks,
+  createMetrics,
+  parseTraceparent,
+  traceLogFields,
+  tracingReliabilityHooks,
+  withTracing,
+  type Metrics,
+} from '@agentbus/metrics';
 import {
   createRateLimiter,
   createReliability,
@@ -81,7 +89,7 @@ export function createBroker(options: BrokerOptions = {}): Broker {
   const ownsReliability = !isReliability(options.reliability);
   const reliability = isReliability(options.reliability)
     ? options.reliability
-    : createReliability(transport, { ...(options.reliability as ReliabilityOptions | undefined), hooks: metrics.reliabilityHooks() });
+    : createReliability(transport, { ...(options.reliability as ReliabilityOptions | undefined), hooks: combineHooks(metrics.reliabilityHooks(), tracingReliabilityHooks()) });
   // The swarm and the rate limiter keep memory-backend state per transport object: the raw
   // transport, so swarms and limits created on it elsewhere in the process share it.
   const swarm = createSwarm(base, options.swarm);

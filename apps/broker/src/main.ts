@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // agentbus-broker: the broker as a process. See BROKER_USAGE (--help).
+import { startTracing } from '@agentbus/metrics';
 import { authConfigFromEnv } from './auth/auth-config';
 import { createBroker } from './broker';
 import { BROKER_USAGE, brokerServerConfig, loadDotEnv } from './config/broker-env';
@@ -11,6 +12,8 @@ async function main(): Promise<number> {
     console.log(BROKER_USAGE);
     return 0;
   }
+  // Before the transport exists, so its spans go to the SDK; off unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  const tracing = await startTracing({ serviceName: 'agentbus-broker' });
   const broker = createBroker(config.options);
   const url = await broker.listen(config.port, config.host);
   broker.app.log.info({ url, backend: broker.transport.backend, docs: `${url}/docs` }, 'broker listening');
@@ -34,6 +37,8 @@ async function main(): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  // Last: the spans of the requests finished during the stop are exported too.
+  await tracing.shutdown();
   return 0;
 }
 

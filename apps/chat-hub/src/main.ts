@@ -1,12 +1,23 @@
 #!/usr/bin/env node
 // `agentbus-chat-hub`: one hub process, configured by the environment (see README).
+import { startTracing, withTracing } from '@agentbus/metrics';
+import { createTransport } from '@agentbus/transport';
 import { createChatHub } from './chat-hub';
 import { createDemoSetup } from './demo-setup';
 import { chatHubOptionsFromEnv } from './env';
 
 const options = chatHubOptionsFromEnv();
+// Before the transport exists, so its spans go to the SDK; off unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+const tracing = await startTracing({ serviceName: 'agentbus-chat-hub' });
+// Traced, so chat messages carry a traceparent on to the agents that consume them. A transport
+// passed in is left open by hub.close(): closed below.
+const transport = withTracing(createTransport());
 const demo = options.tokens?.length ? undefined : createDemoSetup();
-const hub = createChatHub(demo ? { ...options, tokens: demo.tokens, channels: [...demo.channels, ...(options.channels ?? [])] } : options);
+const hub = createChatHub({
+  ...options,
+  ...(demo ? { tokens: demo.tokens, channels: [...demo.channels, ...(options.channels ?? [])] } : {}),
+  transport,
+});
 const url = await hub.listen();
 console.log(`chat hub ${hub.hubId} listening on ${url} (WebSocket ${url.replace(/^http/, 'ws')}${options.path ?? '/ws'}, ${hub.transport.backend} backend)`);
 if (demo) {
@@ -16,12 +27,19 @@ if (demo) {
   if (agent) console.log(`  ${agent.id} (agent): token ${agent.token}`);
 }
 
+async function close(): Promise<void> {
+  await hub.close();
+  await transport.close();
+  // Last: the spans of the goodbyes sent while closing are exported too.
+  await tracing.shutdown();
+}
+
 let stopping = false;
 const stop = (signal: string) => {
   if (stopping) process.exit(1);
   stopping = true;
   console.log(`chat hub ${hub.hubId}: ${signal}, closing`);
-  hub.close().then(
+  close().then(
     () => process.exit(0),
     (error: unknown) => {
       console.error(`chat hub ${hub.hubId}: close failed: ${(error as Error).message}`);

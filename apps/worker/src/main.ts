@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // agentbus-worker: the long-running consumer process. See WORKER_USAGE (--help).
+import { startTracing } from '@agentbus/metrics';
 import { loadHandler } from './load-handler';
 import { createWorker } from './worker';
 import { loadDotEnv, parseWorkerOptions, WORKER_USAGE } from './worker-options';
@@ -15,6 +16,8 @@ async function main(): Promise<number> {
     console.log(WORKER_USAGE);
     return 0;
   }
+  // Before the transport exists, so its spans go to the SDK; off unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  const tracing = await startTracing({ serviceName: 'agentbus-worker' });
   const handler = await loadHandler(options.handler);
   const worker = await createWorker({ ...options, handler });
   log('info', 'worker started', { topic: options.topic, group: options.group, consumer: worker.consumer.name, backend: worker.transport.backend, url: worker.url });
@@ -27,6 +30,8 @@ async function main(): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   log('info', 'worker stopped', { counters: worker.consumer.counters() });
+  // Last: the spans of the messages finished during the stop are exported too.
+  await tracing.shutdown();
   return 0;
 }
 

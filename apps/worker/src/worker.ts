@@ -1,4 +1,4 @@
-import { createMetrics, type Metrics } from '@agentbus/metrics';
+import { combineHooks, createMetrics, tracingReliabilityHooks, withTracing, type Metrics } from '@agentbus/metrics';
 import { createReliability, type Reliability, type ReliabilityOptions } from '@agentbus/reliability';
 import { createTransport, type Consumer, type Handler, type Transport } from '@agentbus/transport';
 import { startHealthServer, type HealthServer } from './health-server';
@@ -28,11 +28,18 @@ export interface CreateWorkerOptions extends Omit<WorkerOptions, 'handler'> {
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   const metrics = options.metrics ?? createMetrics();
   const owned = !options.transport;
-  const transport = options.transport ?? createTransport({ hooks: metrics.transportHooks() });
+  const base = options.transport ?? createTransport({ hooks: metrics.transportHooks() });
+  // Each handler runs in a CONSUMER span continuing the envelope's traceparent, and what it
+  // publishes through this transport continues the trace. No-op spans until the process
+  // registers an SDK (startTracing in main.ts).
+  const transport = withTracing(base);
   const shared = options.reliability !== undefined && 'deadLetters' in options.reliability;
   const reliability: Reliability = shared
     ? (options.reliability as Reliability)
-    : createReliability(transport, { ...(options.reliability as ReliabilityOptions | undefined), hooks: metrics.reliabilityHooks() });
+    : createReliability(transport, {
+        ...(options.reliability as ReliabilityOptions | undefined),
+        hooks: combineHooks(metrics.reliabilityHooks(), tracingReliabilityHooks()),
+      });
   const onError =
     options.onError ??
     ((e: Error) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: 'worker read loop', error: e.message })}\n`));
@@ -68,7 +75,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       unwatch();
       if (!shared) await reliability.close();
       await server.close();
-      if (owned) await transport.close();
+      if (owned) await base.close();
       if (!options.metrics) metrics.close();
     },
   };

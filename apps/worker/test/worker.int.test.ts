@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEnvelope } from '@agentbus/schema';
 import { createRedisTransport } from '@agentbus/transport';
-import { exited, outputLines, spawnTs, uniquePrefix } from '@agentbus/test-utils';
+import { exited, outputLines, spawnTs, startOtlpCollector, uniquePrefix } from '@agentbus/test-utils';
 import { createWorker, type Worker } from '../src/index';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -72,6 +72,32 @@ describe('agentbus-worker process', () => {
     expect(out.some((l) => l.includes('worker stopped'))).toBe(true);
     const stats = await transport.stats('jobs');
     expect(stats.groups[0]!.pending).toBe(0);
+  });
+
+  it('with OTEL_EXPORTER_OTLP_ENDPOINT set exports a CONSUMER span continuing the traceparent of the envelope', async () => {
+    const url = inject('redisUrl');
+    const namespace = uniquePrefix('wtrace');
+    const collector = await startOtlpCollector();
+    open.push(collector);
+    const transport = createRedisTransport({ url, namespace });
+    open.push(transport);
+    const child = spawnTs(main, ['--topic', 'jobs', '--group', 'g', '--handler', handlerFile, '--port', '0'], {
+      env: { ...process.env, REDIS_URL: url, REDIS_NAMESPACE: namespace, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url },
+    });
+    const out = outputLines(child);
+    await vi.waitFor(() => expect(out.some((l) => l.includes('worker started'))).toBe(true), { timeout: 15_000 });
+    // As a traced producer in another process would have written it.
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const parentSpanId = '00f067aa0ba902b7';
+    await transport.publish('jobs', createEnvelope({ type: 'job', from: 't', payload: 'traced', traceparent: `00-${traceId}-${parentSpanId}-01` }));
+    await vi.waitFor(() => expect(out).toContain('handled "traced" attempt 1'), { timeout: 5000 });
+    // The spans are batched: SIGTERM's graceful stop flushes them before exit.
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+    expect(collector.requests.every((r) => r.path === '/v1/traces')).toBe(true);
+    const handled = collector.spans().filter((s) => s.name === 'process jobs');
+    expect(handled).toHaveLength(1);
+    expect(handled[0]).toMatchObject({ traceId, parentSpanId, service: 'agentbus-worker' });
   });
 
   it('bad arguments: exit 1 with one line saying why', async () => {

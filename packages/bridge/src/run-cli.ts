@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type * as MetricsModule from '@agentbus/metrics';
 import { isAgentbusError } from '@agentbus/schema';
 import { createTransport, selectBackend } from '@agentbus/transport';
 import { Pool } from 'pg';
@@ -52,15 +53,15 @@ function portFlag(value: string | undefined): number | undefined {
   return n;
 }
 
-/** The optional @agentbus/metrics (and with it prom-client), loaded only when metrics are asked for. */
-async function loadMetrics() {
-  const mod = await import('@agentbus/metrics').catch((cause: unknown) => {
+/**
+ * The optional @agentbus/metrics (and with it prom-client and OpenTelemetry), loaded only when
+ * metrics or tracing are asked for; `wanted` names the setting that asked.
+ */
+async function loadMetricsModule(wanted: string): Promise<typeof MetricsModule> {
+  return import('@agentbus/metrics').catch((cause: unknown) => {
     const why = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0];
-    throw new Error(
-      `--metrics-port needs the optional package @agentbus/metrics: run \`npm install @agentbus/metrics\`, or leave --metrics-port / BRIDGE_METRICS_PORT unset (${why})`,
-    );
+    throw new Error(`${wanted} needs the optional package @agentbus/metrics: run \`npm install @agentbus/metrics\`, or leave ${wanted} unset (${why})`);
   });
-  return mod.createMetrics();
 }
 
 function aborted(signal: AbortSignal | undefined): Promise<void> {
@@ -109,7 +110,13 @@ async function runRelay(args: string[], io: Required<Omit<CliIo, 'signal'>> & Pi
   }
 
   // Loaded first: a missing optional package fails before anything connects.
-  const metrics = metricsPort > 0 ? await loadMetrics() : undefined;
+  const otlp = io.env.OTEL_EXPORTER_OTLP_ENDPOINT || io.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  const wanted = metricsPort > 0 ? '--metrics-port / BRIDGE_METRICS_PORT' : otlp ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : undefined;
+  const mod = wanted ? await loadMetricsModule(wanted) : undefined;
+  const metrics = mod && metricsPort > 0 ? mod.createMetrics() : undefined;
+  // Each relayed row's publish continues the trace its writer stored with the row (withTracing
+  // parents a batch's spans on each envelope's traceparent), so one trace runs commit -> L2.
+  const tracing = mod && otlp ? await mod.startTracing({ serviceName: 'agentbus-bridge', env: io.env }) : undefined;
   const pool = new Pool({ connectionString: cfg.databaseUrl, max: 4, application_name: 'agentbus-bridge-relay' });
   // An idle pooled connection that drops emits 'error' on the pool; the next checkout reconnects.
   pool.on('error', (e) => io.err(`relay: postgres: ${e.message}`));
@@ -140,7 +147,8 @@ async function runRelay(args: string[], io: Required<Omit<CliIo, 'signal'>> & Pi
       io.out(`relay: schema at version ${r.version}${r.applied.length ? ` (applied ${r.applied.join(', ')})` : ''}`);
     }
     // With metrics, the transport counts the relay's publishes (agentbus_messages_published_total, ...).
-    const transport = createTransport({ env: io.env, ...(metrics ? { hooks: metrics.transportHooks() } : {}) });
+    const base = createTransport({ env: io.env, ...(metrics ? { hooks: metrics.transportHooks() } : {}) });
+    const transport = mod && tracing?.enabled ? mod.withTracing(base) : base;
     try {
       relay = createRelay({
         pool,
@@ -182,6 +190,7 @@ async function runRelay(args: string[], io: Required<Omit<CliIo, 'signal'>> & Pi
     await server?.close();
     metrics?.close();
     await pool.end();
+    await tracing?.shutdown();
   }
 }
 

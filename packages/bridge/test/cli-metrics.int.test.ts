@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { l1Topic } from '@agentbus/schema';
 import { createRedisTransport, type Transport } from '@agentbus/transport';
-import { uniquePrefix } from '@agentbus/test-utils';
+import { startOtlpCollector, uniquePrefix } from '@agentbus/test-utils';
 import { recordL1, runCli } from '../src/index';
 import { MIGRATE_LOCK_SPACE, MODULE_LOCK_SPACE } from '../src/internal/sql';
 import { freshDatabase, l1Event, outboxCount, seqOf, streamOf, type TestDatabase } from './helpers';
@@ -184,6 +184,35 @@ describe('agentbus-bridge relay --metrics-port', () => {
       expect(r.err[0]).toMatch(/--metrics-port/);
     } finally {
       vi.doUnmock('@agentbus/metrics');
+    }
+  });
+
+  it('with OTEL_EXPORTER_OTLP_ENDPOINT, each relayed row is a publish span in the trace its writer stored', async () => {
+    const collector = await startOtlpCollector();
+    const module = `${MODULE}trace`;
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const writerSpan = '00f067aa0ba902b7';
+    const stop = new AbortController();
+    const r = io({ ...env, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url }, stop.signal);
+    let running: Promise<number> | undefined;
+    try {
+      running = runCli(['relay', '--poll-interval-ms', '100'], r.io);
+      await vi.waitFor(() => expect(r.out.some((l) => l.startsWith('relay: ready'))).toBe(true), { timeout: 15_000, interval: 20 });
+      await recordL1(db.pool, l1Event(module, 0), { traceparent: `00-${traceId}-${writerSpan}-01` });
+      await vi.waitFor(async () => expect(await streamOf(transport, module)).toHaveLength(1), { timeout: 10_000, interval: 20 });
+    } finally {
+      stop.abort();
+    }
+    // Stopping flushes the spans still buffered.
+    expect(await running).toBe(0);
+    try {
+      const span = collector.spans().find((s) => s.name === `publish ${l1Topic(module)}`);
+      expect(span).toMatchObject({ traceId, parentSpanId: writerSpan, service: 'agentbus-bridge' });
+      // The envelope carries the relay's span on, so the L2 consumer continues the same trace.
+      const [env0] = await streamOf(transport, module);
+      expect(env0!.traceparent).toBe(`00-${traceId}-${span!.spanId}-01`);
+    } finally {
+      await collector.close();
     }
   });
 });

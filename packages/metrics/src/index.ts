@@ -24,4 +24,7 @@ export {
   injectTraceparent,
 } from './tracing/traceparent';
 export { traceLogFields } from './tracing/log-fields';
+export { startTracing } from './tracing/start-tracing';
+export { DEFAULT_START_TRACING_OPTIONS } from './tracing/start-tracing-options';
+export type { StartTracingOptions, TracingHandle } from './tracing/start-tracing-options';
 export type { TraceLogFields } from './tracing/log-fields';

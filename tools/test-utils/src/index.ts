@@ -9,6 +9,8 @@ export type { RedisPresetName } from './redis-presets';
 export { TestBackendUnavailableError } from './backend-unavailable-error';
 export { uniquePrefix } from './unique-prefix';
 export { spawnTs, outputLines, exited } from './ts-process';
+export { startOtlpCollector } from './otlp-collector';
+export type { OtlpCollector, CollectedSpan, CollectorRequest } from './otlp-collector';
 export {
   redisGlobalSetup,
   postgresGlobalSetup,
