@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { channelIdSchema, compareSeq, directChannelId, seqSchema, userIdSchema } from './ids';
+import { channelIdSchema, compareSeq, conversationIdSchema, directChannelId, directParticipants, seqSchema, userIdSchema } from './ids';
 
 describe('ids', () => {
   it('channel and user ids are safe as key parts and Pub/Sub channel names', () => {
@@ -15,6 +15,11 @@ describe('ids', () => {
   it('a direct conversation has one id from either side', () => {
     expect(directChannelId('bob', 'ada')).toBe('dm:ada:bob');
     expect(directChannelId('ada', 'bob')).toBe('dm:ada:bob');
+    expect(directParticipants('dm:ada:bob')).toEqual(['ada', 'bob']);
+    expect(directParticipants('dm:ada:ada')).toEqual(['ada', 'ada']);
+    for (const bad of ['dm:bob:ada', 'dm:ada', 'dm:ada:bob:x', 'general', 'dm:a b:c']) expect(directParticipants(bad)).toBeUndefined();
+    for (const ok of ['general', 'dm:Ada:bob']) expect(conversationIdSchema.safeParse(ok).success).toBe(true);
+    for (const bad of ['dm:bob:ada', 'General', 'a:b']) expect(conversationIdSchema.safeParse(bad).success).toBe(false);
   });
 
   it('orders stream ids numerically', () => {

@@ -25,6 +25,24 @@ export function directChannelId(a: string, b: string): string {
   return a < b ? `dm:${a}:${b}` : `dm:${b}:${a}`;
 }
 
+const DIRECT_CHANNEL_ID_RE = /^dm:([A-Za-z0-9][A-Za-z0-9._-]{0,63}):([A-Za-z0-9][A-Za-z0-9._-]{0,63})$/;
+
+/** The two users of a direct conversation id (`dm:a:b` as `directChannelId` makes it); undefined for anything else. */
+export function directParticipants(conversationId: string): [string, string] | undefined {
+  const m = DIRECT_CHANNEL_ID_RE.exec(conversationId);
+  if (!m) return undefined;
+  const [a, b] = [m[1] as string, m[2] as string];
+  return directChannelId(a, b) === conversationId ? [a, b] : undefined;
+}
+
+/** Where history is kept: a channel id, or a direct conversation id `dm:<a>:<b>` (a <= b). */
+export const conversationIdSchema = z
+  .string()
+  .refine(
+    (id) => CHANNEL_ID_RE.test(id) || directParticipants(id) !== undefined,
+    'must be a channel id, or a direct conversation id dm:<a>:<b> with the user ids in order',
+  );
+
 /** Orders two stream ids; -1, 0 or 1. */
 export function compareSeq(a: string, b: string): number {
   const [am = '0', as = '0'] = a.split('-');

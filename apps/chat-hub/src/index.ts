@@ -19,8 +19,10 @@ export {
   channelIdSchema,
   userIdSchema,
   seqSchema,
+  conversationIdSchema,
   compareSeq,
   directChannelId,
+  directParticipants,
 } from './ids';
 export { parseMentions } from './mentions';
 export { CLIENT_FRAME_SCHEMAS, CLIENT_FRAME_TYPES, helloFrameSchema, isClientFrameType } from './protocol/client-frames';
@@ -31,6 +33,7 @@ export {
   serverFrameSchema,
   eventFrameSchema,
   channelViewSchema,
+  directViewSchema,
   memberViewSchema,
   profileSchema,
   typingViewSchema,
@@ -47,6 +50,7 @@ export type {
   RateLimitedFrame,
   EventFrame,
   ChannelView,
+  DirectView,
   MemberView,
   Profile,
   TypingView,

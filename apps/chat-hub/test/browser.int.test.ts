@@ -156,10 +156,27 @@ describe.skipIf(!existsSync(CHROMIUM))('the web page in Chromium', () => {
     const bot2 = client(other.ws, TOKENS.bot);
     await bot2.connect();
     await bot2.post('general', 'Said while bob was reconnecting');
+    // A direct message from ada while bob's page is offline: kept, and replayed when it is back.
+    const ada2 = client(other.ws, TOKENS.ada);
+    await ada2.connect();
+    await ada2.direct('bob', 'A DM sent while you were offline');
     await startHub({ transport, port });
     await seeText(bob, '#messages .msg .text', 'Said while bob was reconnecting');
     expect(await bob.locator('#banner').isHidden()).toBe(true);
     expect(await message(bob, 'check the notes?').count()).toBe(1);
+    await seeText(bob, '#dm-list li.unread', 'Ada');
+    await bob.locator('#dm-list li', { hasText: 'Ada' }).click();
+    await seeText(bob, '#messages .msg .text', 'A DM sent while you were offline');
+    expect(await message(bob, 'psst, a direct message').count()).toBe(1);
+
+    // A reload: the page starts over without resume points; the Direct messages list comes back from the welcome.
+    await bob.reload();
+    await seeText(bob, '#channel-title', '# general');
+    await seeText(bob, '#dm-list li', 'Ada');
+    await bob.locator('#dm-list li', { hasText: 'Ada' }).click();
+    await seeText(bob, '#messages .msg .text', 'A DM sent while you were offline');
+    expect(await message(bob, 'psst, a direct message').count()).toBe(1);
+    await bob.screenshot({ path: path.join(OUTPUT, 'chat-hub-bob-direct.png') });
     expect(errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(e))).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
+import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEnvelope } from '@agentbus/schema';
 import type { Transport } from '@agentbus/transport';
-import { createChatStore, eventFrameText, type ChatStore, type ChatStoreOptions } from '../src/index';
+import { createChatKeys, createChatStore, eventFrameText, type ChatStore, type ChatStoreOptions } from '../src/index';
 import { cleanup, memoryTransport, redisTransport, sleep } from './helpers';
 
 afterEach(cleanup);
@@ -130,6 +131,39 @@ describe.each([
     await store.setTyping('general', { userId: 'ada' }, false, now);
     expect(await store.typing('general', now)).toEqual([{ userId: 'bob', threadId: 't|1' }]);
     expect(await store.typing('general', now + 250)).toEqual([]);
+  });
+
+  it('direct conversations: kept like a channel, listed per participant, published to each participant once', async () => {
+    const { store, transport } = make();
+    const got: string[] = [];
+    await store.subscribe({ kind: 'agent', id: 'ada' }, (f) => got.push(`ada ${f.toString()}`));
+    await store.subscribe({ kind: 'agent', id: 'bob' }, (f) => got.push(`bob ${f.toString()}`));
+    const s1 = await store.appendDirect('dm:ada:bob', ['ada', 'bob'], env('d1'), { messageId: 'm1', userId: 'ada' });
+    const s2 = await store.appendDirect('dm:ada:bob', ['bob', 'ada'], env('d2'), { messageId: 'm2', userId: 'bob' });
+    const s3 = await store.appendDirect('dm:ada:ada', ['ada', 'ada'], env('note'), { messageId: 'm3', userId: 'ada' });
+    await expect.poll(() => got.length).toBe(5);
+    await sleep(50);
+    expect(got.filter((g) => g.startsWith('bob')).map((g) => JSON.parse(g.slice(4)).seq)).toEqual([s1, s2]);
+    expect(got.filter((g) => g.startsWith('ada')).map((g) => JSON.parse(g.slice(4)).seq)).toEqual([s1, s2, s3]);
+    expect(texts(await store.recent('dm:ada:bob'))).toEqual(['d1', 'd2']);
+    expect(texts((await store.after('dm:ada:bob', s1, 10)).frames)).toEqual(['d2']);
+    expect(texts(await store.before('dm:ada:bob', s2, 10))).toEqual(['d1']);
+    expect(await store.lastSeq('dm:ada:bob')).toBe(s2);
+    expect(await store.authorOf('dm:ada:bob', 'm2')).toBe('bob');
+    expect((await store.directConversations('ada')).sort()).toEqual(['dm:ada:ada', 'dm:ada:bob']);
+    expect(await store.directConversations('bob')).toEqual(['dm:ada:bob']);
+    expect(await store.directConversations('eve')).toEqual([]);
+    // Its own keys, apart from the channels': nothing of it in a channel's history.
+    expect(await store.recent('general')).toEqual([]);
+    const keys = createChatKeys(transport.keys);
+    expect(keys.stream('dm:ada:bob')).toBe(transport.keys.key('chat', 'dm', 'ada', 'bob', 'stream'));
+    expect(keys.directs('ada')).toBe(transport.keys.key('chat', 'user', 'ada', 'directs'));
+    if (transport.redis) {
+      const redis = transport.redis as Redis;
+      expect(await redis.xlen(keys.stream('dm:ada:bob'))).toBe(2);
+      expect(await redis.ttl(keys.directs('ada'))).toBe(-1);
+    }
+    expect(s3).toBeDefined();
   });
 
   it('Pub/Sub: channel appends and published frames reach subscribers of the same transport until unsubscribed', async () => {

@@ -79,6 +79,12 @@ describe('several hub processes on one Redis', () => {
     await bob.reply('general', sent.messageId!, 'back from hub B');
     expect((await atAda).payload).toMatchObject({ threadId: sent.messageId, text: 'back from hub B' });
 
+    // A direct message through hub A reaches bob on hub B, with its seq in the conversation's history.
+    const dmAtBob = bob.receive('channel.message', (d) => d.payload.channelId === 'dm:ada:bob');
+    const dm = await ada.direct('bob', 'direct, from hub A');
+    expect(await dmAtBob).toMatchObject({ seq: dm.seq, replayed: false, payload: { text: 'direct, from hub A' } });
+    expect((await bob.history('dm:ada:bob', '9999999999999-0')).events.map((e) => e.seq)).toEqual([dm.seq]);
+
     const typing = ada.receive('channel.typing');
     await bob.typing('general', true);
     expect((await typing).payload).toMatchObject({ userId: 'bob', typing: true });

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { ChatRequestError, type ChatDelivery } from '../src/index';
-import { TOKENS, cleanup, client, rawSocket, sleep, startHub } from './helpers';
+import { ChatRequestError, type ChatDelivery, type HistoryFrame } from '../src/index';
+import { TOKENS, cleanup, client, rawSocket, redisTransport, sleep, startHub } from './helpers';
+
+const text = (d: ChatDelivery) => (d.payload as { text?: string }).text;
 
 afterEach(cleanup);
 
@@ -213,12 +215,104 @@ describe('chat hub protocol on Redis', () => {
     const ack = await ada.direct('bot', 'status report please');
     const got = await toBot;
     expect(got.payload).toMatchObject({ channelId: 'dm:ada:bot', text: 'status report please', messageId: ack.messageId });
-    expect(got.seq).toBeUndefined();
+    expect(got.seq).toBe(ack.seq);
     expect(got.envelope.to).toBe('bot');
     expect((await echo).payload.channelId).toBe('dm:ada:bot');
     await expect(ada.direct('nobody', 'hi')).rejects.toMatchObject({ code: 'not_found' });
     await sleep(100);
     expect(eveEvents.filter((e) => e.type !== 'channel.presence')).toEqual([]);
+  });
+
+  it('direct messages are kept: a DM sent while the recipient was away is replayed on reconnect, once, in order', async () => {
+    const transport = redisTransport();
+    const first = await startHub({ transport });
+    const port = Number(new URL(first.hub.url!).port);
+    const ada = client(first.ws, TOKENS.ada, { reconnect: false });
+    await ada.connect();
+    const old = await ada.direct('bob', 'd0 before bob connected');
+    // recent: false: the old conversation is not sent, and not replayed after a reconnect either.
+    const bob = client(first.ws, TOKENS.bob, { recent: false, minReconnectDelayMs: 20, maxReconnectDelayMs: 50 });
+    const seen: ChatDelivery[] = [];
+    bob.on('channel.message', (d) => seen.push(d));
+    const welcome = await bob.connect();
+    expect(welcome.directs).toEqual([{ id: 'dm:ada:bob', peer: 'ada', lastSeq: old.seq }]);
+    const d1 = await ada.direct('bob', 'd1 live');
+    await expect.poll(() => seen.map(text)).toEqual(['d1 live']);
+    expect(seen[0]).toMatchObject({ seq: d1.seq, replayed: false, payload: { channelId: 'dm:ada:bob' } });
+
+    await first.hub.close();
+    const other = await startHub({ transport });
+    const ada2 = client(other.ws, TOKENS.ada);
+    const bot = client(other.ws, TOKENS.bot);
+    await Promise.all([ada2.connect(), bot.connect()]);
+    const gap = [await ada2.direct('bob', 'd2 while away'), await ada2.direct('bob', 'd3 while away')];
+    // A conversation bob never saw: replayed from its start.
+    const fromBot = await bot.direct('bob', 'b1 new conversation');
+    expect(bob.lastSeen()).toMatchObject({ 'dm:ada:bob': d1.seq });
+    await startHub({ transport, port });
+    await expect.poll(() => seen.map(text), { timeout: 10_000 }).toEqual(['d1 live', 'd2 while away', 'd3 while away', 'b1 new conversation']);
+    expect(seen.slice(1).every((d) => d.replayed)).toBe(true);
+    expect(seen.slice(1).map((d) => d.seq)).toEqual([...gap.map((g) => g.seq), fromBot.seq]);
+    expect(bob.welcome?.directs.map((d) => d.id)).toEqual(['dm:ada:bob', 'dm:bob:bot']);
+
+    await ada2.direct('bob', 'd4 live again');
+    await expect.poll(() => seen.length).toBe(5);
+    expect(seen[4]).toMatchObject({ replayed: false });
+    await sleep(100);
+    expect(seen.map(text)).toEqual(['d1 live', 'd2 while away', 'd3 while away', 'b1 new conversation', 'd4 live again']);
+    expect(bob.lastSeen()).toMatchObject({ 'dm:bob:bot': fromBot.seq });
+  });
+
+  it('the history of a direct conversation: its participants page it, anyone else is refused and gets nothing', async () => {
+    const { ws } = await startHub();
+    const ada = client(ws, TOKENS.ada);
+    const bob = client(ws, TOKENS.bob);
+    await Promise.all([ada.connect(), bob.connect()]);
+    const acks = [];
+    for (const t of ['h1', 'h2', 'h3']) acks.push(await ada.direct('bob', t));
+    acks.push(await bob.direct('ada', 'h4'));
+    for (const who of [ada, bob]) {
+      const page = await who.history('dm:ada:bob', acks[3]!.seq!, 2);
+      expect(page).toMatchObject({ channelId: 'dm:ada:bob', reason: 'page', more: true });
+      expect(page.events.map((e) => (e.env.payload as { text: string }).text)).toEqual(['h2', 'h3']);
+    }
+
+    const eve = client(ws, TOKENS.eve);
+    await eve.connect();
+    expect(eve.welcome?.directs).toEqual([]);
+    await expect(eve.history('dm:ada:bob', acks[3]!.seq!)).rejects.toMatchObject({ code: 'forbidden', message: expect.stringContaining('not a member') });
+    const raw = await rawSocket(ws);
+    // A resume point for someone else's conversation replays nothing.
+    const welcome = await raw.hello(TOKENS.eve, { since: { 'dm:ada:bob': acks[0]!.seq } });
+    expect(welcome).toMatchObject({ type: 'welcome', directs: [] });
+    raw.send({ type: 'history', ref: 'h', channelId: 'dm:ada:bob', before: acks[3]!.seq });
+    expect(await raw.until((f) => f.type === 'error' && f.ref === 'h')).toMatchObject({ code: 'forbidden' });
+    raw.send({ type: 'history', ref: 'x', channelId: 'dm:bob:ada', before: acks[3]!.seq });
+    expect(await raw.until((f) => f.type === 'error' && f.ref === 'x')).toMatchObject({ code: 'invalid_payload' });
+    raw.send({ type: 'ping', ref: 'p' });
+    await raw.until((f) => f.type === 'pong');
+    expect(raw.frames.some((f) => f.type === 'history' && f.channelId.startsWith('dm:'))).toBe(false);
+    expect(JSON.stringify(raw.frames)).not.toMatch(/h[1-4]"/);
+  });
+
+  it('a reload (a new connection without since) lists the direct conversations and sends their recent messages', async () => {
+    const { ws } = await startHub();
+    const ada = client(ws, TOKENS.ada);
+    await ada.connect();
+    const ack = await ada.direct('bob', 'are you there?');
+    await ada.direct('ada', 'note to self');
+    const bob = await rawSocket(ws);
+    const welcome = await bob.hello(TOKENS.bob);
+    expect(welcome).toMatchObject({ type: 'welcome', directs: [{ id: 'dm:ada:bob', peer: 'ada', lastSeq: ack.seq }] });
+    expect((welcome as { users: { id: string }[] }).users.map((u) => u.id)).toContain('ada');
+    const recent = (await bob.until((f) => f.type === 'history' && f.channelId === 'dm:ada:bob')) as HistoryFrame;
+    expect(recent).toMatchObject({ reason: 'recent', truncated: false, more: false });
+    expect(recent.events.map((e) => [e.seq, (e.env.payload as { text: string }).text])).toEqual([[ack.seq, 'are you there?']]);
+    const again = client(ws, TOKENS.ada, { recent: false });
+    expect((await again.connect()).directs.map((d) => [d.id, d.peer])).toEqual([
+      ['dm:ada:ada', 'ada'],
+      ['dm:ada:bob', 'bob'],
+    ]);
   });
 
   it('announcements go to every session of every channel; only tokens with announce may send them', async () => {

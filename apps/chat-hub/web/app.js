@@ -179,6 +179,9 @@
       c.typing.clear();
       for (const t of v.typing) c.typing.set(typingKey(t.userId, t.threadId), { ...t, until: Date.now() + state.typingTtlMs });
     }
+    // Direct conversations with history: the "Direct messages" list after a reload. Their events
+    // come next, as recent history (or the gap after lastSeen, which has their seqs too).
+    for (const d of f.directs || []) channel(d.id).peer = d.peer;
     $('app').hidden = false;
     $('login').hidden = true;
     $('conn').classList.add('up');
@@ -197,9 +200,10 @@
       if (f.events[0]) c.oldest = f.events[0].seq;
       c.noOlder = !f.more;
     } else {
-      for (const e of f.events) onEvent(e, true);
+      // A resumed gap happened while this page was away: it counts as unread, recent history does not.
+      for (const e of f.events) onEvent(e, f.reason === 'resume' ? 'gap' : true);
       if (f.reason === 'recent') c.noOlder = !f.more;
-      if (f.truncated) toast(`Some older events of #${c.name} are no longer kept.`, 'warning');
+      if (f.truncated) toast(`Some older events of ${c.dm ? 'a direct conversation' : `#${c.name}`} are no longer kept.`, 'warning');
     }
     if (c.id === state.current) renderMessages();
     if (state.thread?.channelId === c.id) renderThread();
@@ -245,7 +249,7 @@
           insertInOrder(c, m.id);
           c.typing.delete(typingKey(m.author.id));
         }
-        if (!replayed && c.id !== state.current && !m.threadId && m.author.id !== state.me?.id) {
+        if (replayed !== true && c.id !== state.current && !m.threadId && m.author.id !== state.me?.id) {
           c.unread++;
           renderNav();
         }
@@ -492,7 +496,7 @@
     const c = state.channels.get(state.current);
     box.replaceChildren();
     if (!c) return;
-    if (c.oldest && !c.noOlder && !c.dm) {
+    if (c.oldest && !c.noOlder) {
       const older = el('button', 'older', 'Load earlier messages');
       older.type = 'button';
       older.onclick = () => send({ type: 'history', channelId: c.id, before: c.oldest, limit: 50 }).catch(() => undefined);

@@ -43,7 +43,7 @@ export const DEFAULT_CHAT_CLIENT_OPTIONS = {
 
 /** A chat event as received: the event, typed by its `type`, with where and when it happened. */
 export type ChatDelivery = ChatEvent & {
-  /** Position in the channel's history; absent for typing, presence, direct messages, announcements. */
+  /** Position in the channel's (or direct conversation's) history; absent for typing, presence, announcements. */
   seq: string | undefined;
   envelope: Envelope;
   /** Came in a history frame (recent or replayed after a reconnect), not live. */
@@ -91,7 +91,7 @@ export interface ChatClient {
   react(channelId: string, messageId: string, emoji: string, options?: { threadId?: string; remove?: boolean }): Promise<AckFrame>;
   typing(channelId: string, typing: boolean, threadId?: string): Promise<AckFrame>;
   setPresence(status: 'online' | 'away'): Promise<AckFrame>;
-  /** A direct message to one user or agent. */
+  /** A direct message to one user or agent: kept in the conversation `dm:a:b` (directChannelId), whose history works as a channel's. */
   direct(to: string, text: string): Promise<AckFrame>;
   /** A hub-wide announcement; needs a token with `announce`. */
   announce(message: string, level?: 'info' | 'warning' | 'error'): Promise<AckFrame>;
@@ -105,7 +105,7 @@ export interface ChatClient {
   history(channelId: string, before: string, limit?: number): Promise<HistoryFrame>;
   /** Sends any client frame; resolves with the hub's ack. */
   send(frame: ClientFrame): Promise<AckFrame>;
-  /** The last seq seen per channel: where a reconnect resumes. */
+  /** The last seq seen per channel and direct conversation (`dm:a:b`): where a reconnect resumes. */
   lastSeen(): Record<string, string>;
   close(): Promise<void>;
 }
@@ -125,6 +125,9 @@ interface PendingRequest {
 export function createChatClient(options: ChatClientOptions): ChatClient {
   const o = { ...DEFAULT_CHAT_CLIENT_OPTIONS, ...options };
   const seen = new Map<string, string>(Object.entries(options.since ?? {}));
+  /** Direct conversations' newest seq at a welcome, for those with nothing seen: a reconnect resumes there, not from their start. */
+  const baseline = new Map<string, string>();
+  const resumePoints = () => ({ ...Object.fromEntries(baseline), ...Object.fromEntries(seen) });
   const handlers = new Map<string, Set<Handler>>();
   const frameHandlers = new Set<(frame: ServerFrame) => void>();
   const pending = new Map<string, PendingRequest>();
@@ -211,12 +214,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       ws = socket;
       let welcomed = false;
       socket.on('open', () => {
-        const since = Object.fromEntries(seen);
+        const since = resumePoints();
         socket.send(
           JSON.stringify({
             type: 'hello',
             client: o.name,
-            ...(seen.size ? { since } : {}),
+            ...(Object.keys(since).length ? { since } : {}),
             recent: firstConnect ? o.recent : false,
           } satisfies ClientFrame),
         );
@@ -226,6 +229,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         if (!welcomed && frame?.type === 'welcome') {
           welcomed = true;
           welcome = frame;
+          for (const d of frame.directs) if (d.lastSeq !== null && !seen.has(d.id)) baseline.set(d.id, d.lastSeq);
           firstConnect = false;
           attempt = 0;
           resolve(frame);
@@ -330,7 +334,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     collaborate: (channelId, kind, fields = {}) => send({ type: 'collaboration.event', payload: { channelId, kind, ...fields } }),
     history: (channelId, before, limit) => request<HistoryFrame>({ type: 'history', channelId, before, ...(limit ? { limit } : {}) }),
     send,
-    lastSeen: () => Object.fromEntries(seen),
+    lastSeen: resumePoints,
     async close() {
       closedByUser = true;
       clearTimeout(reconnectTimer);

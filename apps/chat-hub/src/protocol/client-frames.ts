@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PRESENCE_STATUSES } from '@agentbus/schema';
-import { channelIdSchema, messageIdSchema, seqSchema, userIdSchema } from '../ids';
+import { channelIdSchema, conversationIdSchema, messageIdSchema, seqSchema, userIdSchema } from '../ids';
 
 /*
  * What a client (the web page, an agent) may send. Each chat event carries only what the sender
@@ -23,8 +23,11 @@ export const helloFrameSchema = z.strictObject({
   type: z.literal('hello'),
   ref,
   token: z.string().min(1).max(512).optional(),
-  /** Per channel, the last `seq` this client saw: the hub replays everything after it. */
-  since: z.record(channelIdSchema, seqSchema).optional(),
+  /**
+   * Per channel and direct conversation (`dm:a:b`), the last `seq` this client saw: the hub replays
+   * everything after it. With `since` given, a direct conversation missing from it is replayed from its start.
+   */
+  since: z.record(conversationIdSchema, seqSchema).optional(),
   /** Send the recent messages of channels not in `since`. Default true; agents often want only new ones. */
   recent: z.boolean().optional(),
   /** Free text for logs, e.g. `web/1` or `my-agent/0.3`. */
@@ -35,15 +38,15 @@ export const CLIENT_FRAME_SCHEMAS = {
   hello: helloFrameSchema,
   ping: z.strictObject({ type: z.literal('ping'), ref }),
   presence: z.strictObject({ type: z.literal('presence'), ref, status: z.enum(PRESENCE_STATUSES).exclude(['offline']) }),
-  /** Older history of a channel: up to `limit` events before `before`. */
+  /** Older history of a channel or of a direct conversation (`dm:a:b`): up to `limit` events before `before`. */
   history: z.strictObject({
     type: z.literal('history'),
     ref,
-    channelId: channelIdSchema,
+    channelId: conversationIdSchema,
     before: seqSchema,
     limit: z.number().int().min(1).max(200).optional(),
   }),
-  /** A direct message to a user or agent (Pub/Sub `pubsub:agent:{id}`; not kept in history). */
+  /** A direct message to a user or agent: kept in the conversation `dm:a:b`, sent on `pubsub:agent:{id}` of both. */
   direct: z.strictObject({ type: z.literal('direct'), ref, to: userIdSchema, text, mentions }),
   /** A hub-wide notice (`system.announcement` on `pubsub:global`); needs a token with `announce`. */
   announce: z.strictObject({

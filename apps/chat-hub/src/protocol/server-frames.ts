@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CHAT_MEMBER_KINDS, PRESENCE_STATUSES, envelopeSchema } from '@agentbus/schema';
-import { channelIdSchema, seqSchema, userIdSchema } from '../ids';
+import { channelIdSchema, conversationIdSchema, seqSchema, userIdSchema } from '../ids';
 
 /*
  * What the hub sends. The typed client validates every frame with these schemas, as the hub
@@ -56,6 +56,17 @@ export const channelViewSchema = z.object({
 });
 export type ChannelView = z.output<typeof channelViewSchema>;
 
+/** A direct conversation of the user, as the welcome lists it. */
+export const directViewSchema = z.object({
+  /** `dm:a:b` (directChannelId). */
+  id: conversationIdSchema,
+  /** The other participant (the user themselves for notes to self). */
+  peer: userIdSchema,
+  /** The newest event's seq when the session opened (null: no history kept). */
+  lastSeq: seqSchema.nullable(),
+});
+export type DirectView = z.output<typeof directViewSchema>;
+
 export const profileSchema = z.object({
   id: userIdSchema,
   kind: z.enum(CHAT_MEMBER_KINDS),
@@ -66,7 +77,7 @@ export type Profile = z.output<typeof profileSchema>;
 /** One chat event: the envelope as stored, and its position in the channel's history when it has one. */
 export const eventFrameSchema = z.object({
   type: z.literal('event'),
-  /** Stream id of a channel event kept in history; absent for typing, presence, direct messages, announcements. */
+  /** Stream id of an event kept in history (channel or direct conversation); absent for typing, presence, announcements. */
   seq: seqSchema.optional(),
   env: envelopeSchema,
 });
@@ -79,7 +90,9 @@ export const SERVER_FRAME_SCHEMAS = {
     sessionId: z.string(),
     user: profileSchema.extend({ announce: z.boolean() }),
     channels: z.array(channelViewSchema),
-    /** Profiles of everyone in the user's channels (names for mentions and direct messages). */
+    /** The user's direct conversations that have history. */
+    directs: z.array(directViewSchema),
+    /** Profiles of everyone in the user's channels and direct conversations (names for mentions and direct messages). */
     users: z.array(profileSchema),
     heartbeatMs: z.number(),
     typingTtlMs: z.number(),
@@ -87,7 +100,8 @@ export const SERVER_FRAME_SCHEMAS = {
   }),
   history: z.object({
     type: z.literal('history'),
-    channelId: channelIdSchema,
+    /** A channel, or a direct conversation `dm:a:b`. */
+    channelId: conversationIdSchema,
     /** `recent`: the channel's cached recent events; `resume`: the gap after `since`; `page`: an older page. */
     reason: z.enum(['recent', 'resume', 'page']),
     events: z.array(eventFrameSchema),

@@ -9,7 +9,7 @@ import {
   type PresenceStatus,
 } from '@agentbus/schema';
 import type { Identity } from '../auth';
-import { compareSeq, directChannelId } from '../ids';
+import { compareSeq, directChannelId, directParticipants } from '../ids';
 import { parseMentions } from '../mentions';
 import {
   CLIENT_FRAME_SCHEMAS,
@@ -22,6 +22,7 @@ import {
   eventFrameText,
   type ChannelView,
   type ChatErrorCode,
+  type DirectView,
   type MemberView,
   type Profile,
   type ServerFrame,
@@ -39,6 +40,16 @@ const MAX_QUEUED_FRAMES = 20_000;
 /** Events per history frame when a gap is replayed. */
 const REPLAY_PAGE = 500;
 const SEQ_PREFIX = '{"type":"event","seq":"';
+
+/** The conversation of an event frame from a user's Pub/Sub target (a direct message); parsed, so only while a session syncs. */
+function conversationOf(frame: string | Buffer): string | undefined {
+  try {
+    const id = (JSON.parse(frame.toString()) as { env?: { payload?: { channelId?: unknown } } }).env?.payload?.channelId;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The seq of an event frame text, read without parsing the frame (only while a session syncs). */
 function seqOf(frame: string | Buffer): string | undefined {
@@ -135,8 +146,13 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
     return identity ?? refuse('unauthorized', 'send hello with a token first');
   }
 
+  /** A channel the user is a member of, or a direct conversation the user is in. */
   function checkMember(channelId: string): void {
-    if (!me().channels.includes(channelId)) refuse('forbidden', `not a member of channel ${channelId}`);
+    const who = me();
+    const dm = directParticipants(channelId);
+    if (dm) {
+      if (!dm.includes(who.id)) refuse('forbidden', `not a member of conversation ${channelId}`);
+    } else if (!who.channels.includes(channelId)) refuse('forbidden', `not a member of channel ${channelId}`);
   }
 
   /** Membership, then the user's bucket for the action; false (and a rate_limited frame) when over it. */
@@ -213,7 +229,7 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
 
   // ---- hello and sync ----
 
-  async function channelViews(who: Identity): Promise<{ views: ChannelView[]; users: Profile[] }> {
+  async function channelViews(who: Identity, directIds: readonly string[]): Promise<{ views: ChannelView[]; directs: DirectView[]; users: Profile[] }> {
     const now = Date.now();
     const raw = await Promise.all(
       who.channels.map(async (channelId) => {
@@ -227,8 +243,15 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
         return { channelId, info, members, presence, typing, lastSeq };
       }),
     );
+    const directs = await Promise.all(
+      directIds.map(async (conversationId): Promise<DirectView> => {
+        const [a, b] = directParticipants(conversationId) as [string, string];
+        return { id: conversationId, peer: a === who.id ? b : a, lastSeq: await store.lastSeq(conversationId) };
+      }),
+    );
     const everyone = new Set<string>([who.id]);
     for (const r of raw) for (const m of r.members) everyone.add(m);
+    for (const d of directs) everyone.add(d.peer);
     const users = await store.profiles([...everyone]);
     const byId = new Map(users.map((u) => [u.id, u]));
     const views = raw.map((r): ChannelView => {
@@ -255,7 +278,7 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
         lastSeq: r.lastSeq,
       };
     });
-    return { views, users };
+    return { views, directs, users };
   }
 
   function sendHistory(channelId: string, reason: 'recent' | 'resume' | 'page', frames: string[], truncated: boolean, more: boolean, ref?: string): void {
@@ -268,8 +291,9 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
     );
   }
 
-  async function replay(channelId: string, since: string): Promise<void> {
-    let cursor = since;
+  /** The gap after `since`, or (undefined) the whole kept history of a conversation new to the client. */
+  async function replay(channelId: string, since: string | undefined): Promise<void> {
+    let cursor = since ?? '0-0';
     let sent = 0;
     let first = true;
     for (;;) {
@@ -278,7 +302,7 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
       sent += page.frames.length;
       const full = page.frames.length === want;
       const more = full && sent < options.replayLimit;
-      const truncated = (first && page.trimmed) || (full && sent >= options.replayLimit);
+      const truncated = (first && since !== undefined && page.trimmed) || (full && sent >= options.replayLimit);
       sendHistory(channelId, 'resume', page.frames, truncated, more);
       first = false;
       const last = page.frames.length ? seqOf(page.frames[page.frames.length - 1] as string) : undefined;
@@ -315,13 +339,20 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
     if ((await store.openSession(who.id, id, now)) === 1) await announcePresence('online', now);
     if (isClosed()) return;
 
-    const { views, users } = await channelViews(who);
+    // Read after subscribing, like the channels' history: a conversation started meanwhile is either here or in the queue.
+    const directIds = new Set<string>();
+    const mine = (conversationId: string) => directParticipants(conversationId)?.includes(who.id) === true;
+    for (const conversationId of await store.directConversations(who.id)) if (mine(conversationId)) directIds.add(conversationId);
+    for (const conversationId of Object.keys(frame.since ?? {})) if (mine(conversationId)) directIds.add(conversationId);
+    const { views, directs, users } = await channelViews(who, [...directIds].sort());
+    if (isClosed()) return;
     sendFrame({
       type: 'welcome',
       hubId: options.hubId,
       sessionId: id,
       user: { ...participant, announce: who.announce },
       channels: views,
+      directs,
       users,
       heartbeatMs: options.heartbeatMs,
       typingTtlMs: options.typingTtlMs,
@@ -336,11 +367,23 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
         sendHistory(channelId, 'recent', recent, false, recent.length >= options.recentLimit);
       }
     }
+    for (const { id: conversationId } of directs) {
+      if (isClosed()) return;
+      const since = frame.since?.[conversationId];
+      // A client resuming (it sent `since`) but without this conversation has seen none of it.
+      if (since !== undefined || frame.since !== undefined) await replay(conversationId, since);
+      else if (frame.recent !== false) {
+        const recent = await store.recent(conversationId);
+        sendHistory(conversationId, 'recent', recent, false, recent.length >= options.recentLimit);
+      }
+    }
     if (isClosed()) return;
     phase = 'live';
     for (const { channelId, frame: f } of queue.splice(0)) {
-      const seq = channelId === undefined ? undefined : seqOf(f);
-      const seen = seq === undefined ? undefined : lastSent.get(channelId as string);
+      const seq = seqOf(f);
+      // Direct messages come on the user's target, not their conversation's: find it in the frame.
+      const conversation = seq === undefined ? undefined : (channelId ?? conversationOf(f));
+      const seen = conversation === undefined ? undefined : lastSent.get(conversation);
       if (seq !== undefined && seen !== undefined && compareSeq(seq, seen) <= 0) continue;
       sendRaw(f);
     }
@@ -375,15 +418,15 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
         if (!(await allow(ref, 'message'))) return;
         if (!ctx.knownUsers.has(frame.to)) refuse('not_found', `no user ${frame.to} to send a direct message to`);
         const messageId = uuidv7();
+        const conversationId = directChannelId(who.id, frame.to);
         const env = envelopeOf(
           'channel.message',
-          { channelId: directChannelId(who.id, frame.to), messageId, author: participant, text: frame.text, mentions: mentionsOf(frame.text, frame.mentions) },
+          { channelId: conversationId, messageId, author: participant, text: frame.text, mentions: mentionsOf(frame.text, frame.mentions) },
           frame.to,
         );
-        const text = eventFrameText(env.json);
-        await store.publish({ kind: 'agent', id: frame.to }, text);
-        if (frame.to !== who.id) await store.publish({ kind: 'agent', id: who.id }, text);
-        ack(ref, { id: env.id, messageId });
+        // Kept like a channel message, and published to both users' sessions on every hub.
+        const seq = await store.appendDirect(conversationId, [who.id, frame.to], env.json, { messageId, userId: who.id });
+        ack(ref, { id: env.id, seq, messageId });
         return;
       }
       case 'announce': {

@@ -1,7 +1,13 @@
 import type { KeyBuilder } from '@agentbus/schema';
+import { directParticipants } from '../ids';
 import type { PubSubTarget } from './chat-store';
 
 /** Every Redis key and Pub/Sub channel of the chat hub, built by the namespace's key builder. */
+/**
+ * The history keys (`stream`, `recent`, `authors`, ...) take a channel id or a direct conversation
+ * id `dm:a:b`: a channel's are `ns:chat:channel:{id}:{kind}`, a conversation's
+ * `ns:chat:dm:{a}:{b}:{kind}` (channel ids have no colon, so the two never meet).
+ */
 export interface ChatKeys {
   /** Set of channel ids. */
   channels: string;
@@ -16,6 +22,8 @@ export interface ChatKeys {
   threads(channelId: string): string;
   presence(channelId: string): string;
   typing(channelId: string): string;
+  /** Set of the direct conversation ids (`dm:a:b`) a user has. */
+  directs(userId: string): string;
   /** Hash sessionId -> last heartbeat of one user's sessions on every hub. */
   sessions(userId: string): string;
   /** The Pub/Sub channel: `ns:pubsub:channel:{id}`, `ns:pubsub:global`, `ns:pubsub:agent:{id}`. */
@@ -23,7 +31,10 @@ export interface ChatKeys {
 }
 
 export function createChatKeys(keys: KeyBuilder): ChatKeys {
-  const channel = (id: string, kind: string) => keys.key('chat', 'channel', id, kind);
+  const channel = (id: string, kind: string) => {
+    const dm = directParticipants(id);
+    return dm ? keys.key('chat', 'dm', dm[0], dm[1], kind) : keys.key('chat', 'channel', id, kind);
+  };
   return {
     channels: keys.key('chat', 'channels'),
     profiles: keys.key('chat', 'profiles'),
@@ -35,6 +46,7 @@ export function createChatKeys(keys: KeyBuilder): ChatKeys {
     threads: (id) => channel(id, 'threads'),
     presence: (id) => channel(id, 'presence'),
     typing: (id) => channel(id, 'typing'),
+    directs: (userId) => keys.key('chat', 'user', userId, 'directs'),
     sessions: (userId) => keys.key('chat', 'sessions', userId),
     pubsub: (target) =>
       target.kind === 'global' ? keys.channel('global') : keys.channel(`${target.kind}:${target.id}`),

@@ -28,7 +28,7 @@ export interface ChatStoreOptions {
   presenceTtlMs: number;
   /** A typing entry not refreshed for this long is gone (ms). */
   typingTtlMs: number;
-  /** Events kept in each channel's recent-message cache. */
+  /** Events kept in each channel's (and direct conversation's) recent-message cache. */
   recentLimit: number;
   /** About this many events kept in each channel's stream (XADD MAXLEN ~). */
   historyMaxLen: number;
@@ -77,6 +77,14 @@ export interface ChatStore {
    * Returns its seq. `author` records who wrote a new message, for edit and delete checks.
    */
   append(channelId: string, envJson: string, author?: { messageId: string; userId: string }): Promise<string>;
+  /**
+   * A direct message: appended to the conversation's history (`dm:a:b`, kept as a channel's),
+   * recorded in each participant's set of conversations and published to each participant
+   * (`agent` target), in one atomic step. Returns its seq.
+   */
+  appendDirect(conversationId: string, participants: readonly string[], envJson: string, author: { messageId: string; userId: string }): Promise<string>;
+  /** The direct conversation ids a user has (kept as long as channels are: no TTL), in no particular order. */
+  directConversations(userId: string): Promise<string[]>;
   authorOf(channelId: string, messageId: string): Promise<string | undefined>;
   /** Marks a thread as started; true the first time. */
   openThread(channelId: string, threadId: string): Promise<boolean>;

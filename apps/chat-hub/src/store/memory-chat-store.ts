@@ -24,6 +24,8 @@ interface MemoryChatState {
   recent: Map<string, string[]>;
   authors: Map<string, Map<string, string>>;
   threads: Map<string, Set<string>>;
+  /** userId -> direct conversation ids. */
+  directs: Map<string, Set<string>>;
   subscribers: Map<string, Set<FrameHandler>>;
 }
 
@@ -44,6 +46,7 @@ function stateOf(transport: Transport): MemoryChatState {
       recent: new Map(),
       authors: new Map(),
       threads: new Map(),
+      directs: new Map(),
       subscribers: new Map(),
     };
     states.set(transport, s);
@@ -90,6 +93,29 @@ export function createMemoryChatStore(transport: Transport, options: ChatStoreOp
   };
 
   const framesOf = (entries: { seq: string; env: string }[]) => entries.map((e) => eventFrameText(e.env, e.seq));
+
+  /** Appends to a conversation's history and publishes the event frame on each of `channels`. */
+  const appendTo = (channelId: string, envJson: string, author: { messageId: string; userId: string } | undefined, channels: string[]): string => {
+    const stream = bucket(state.streams, channelId, () => ({ entries: [], lastMs: 0, lastN: 0 }));
+    const now = Date.now();
+    // Redis's id rule: time, and a counter within the same millisecond (or a clock step back).
+    if (now > stream.lastMs) {
+      stream.lastMs = now;
+      stream.lastN = 0;
+    } else {
+      stream.lastN++;
+    }
+    const seq = `${stream.lastMs}-${stream.lastN}`;
+    stream.entries.push({ seq, env: envJson });
+    if (stream.entries.length > options.historyMaxLen) stream.entries.splice(0, stream.entries.length - options.historyMaxLen);
+    const frame = eventFrameText(envJson, seq);
+    const recent = bucket(state.recent, channelId, () => []);
+    recent.push(frame);
+    if (recent.length > options.recentLimit) recent.splice(0, recent.length - options.recentLimit);
+    if (author) bucket(state.authors, channelId, () => new Map()).set(author.messageId, author.userId);
+    for (const channel of channels) publishRaw(channel, frame);
+    return seq;
+  };
 
   return {
     backend: 'memory',
@@ -171,25 +197,17 @@ export function createMemoryChatStore(transport: Transport, options: ChatStoreOp
     },
 
     async append(channelId, envJson, author) {
-      const stream = bucket(state.streams, channelId, () => ({ entries: [], lastMs: 0, lastN: 0 }));
-      const now = Date.now();
-      // Redis's id rule: time, and a counter within the same millisecond (or a clock step back).
-      if (now > stream.lastMs) {
-        stream.lastMs = now;
-        stream.lastN = 0;
-      } else {
-        stream.lastN++;
-      }
-      const seq = `${stream.lastMs}-${stream.lastN}`;
-      stream.entries.push({ seq, env: envJson });
-      if (stream.entries.length > options.historyMaxLen) stream.entries.splice(0, stream.entries.length - options.historyMaxLen);
-      const frame = eventFrameText(envJson, seq);
-      const recent = bucket(state.recent, channelId, () => []);
-      recent.push(frame);
-      if (recent.length > options.recentLimit) recent.splice(0, recent.length - options.recentLimit);
-      if (author) bucket(state.authors, channelId, () => new Map()).set(author.messageId, author.userId);
-      publishRaw(keys.pubsub({ kind: 'channel', id: channelId }), frame);
-      return seq;
+      return appendTo(channelId, envJson, author, [keys.pubsub({ kind: 'channel', id: channelId })]);
+    },
+
+    async appendDirect(conversationId, participants, envJson, author) {
+      const users = [...new Set(participants)];
+      for (const u of users) bucket(state.directs, u, () => new Set<string>()).add(conversationId);
+      return appendTo(conversationId, envJson, author, users.map((u) => keys.pubsub({ kind: 'agent', id: u })));
+    },
+
+    async directConversations(userId) {
+      return [...(state.directs.get(userId) ?? [])];
     },
 
     async authorOf(channelId, messageId) {

@@ -19,19 +19,12 @@ import { decodePresence, decodeTyping, encodeTyping } from './store-codecs';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** append.lua: the new event's seq. */
-    agentbus_chat_append_v1(
-      stream: string,
-      recent: string,
-      authors: string,
-      env: string,
-      channel: string,
-      recentLimit: number,
-      maxLen: number,
-      messageId: string,
-      authorId: string,
-      authorTtlSeconds: number,
-    ): IoResult<string, Context>;
+    /**
+     * append.lua: the new event's seq. Keys: stream, recent, authors, then the participants' sets
+     * of direct conversations; args: env, recentLimit, maxLen, messageId, authorId,
+     * authorTtlSeconds, conversationId, then the Pub/Sub channels.
+     */
+    agentbus_chat_append_v2(numberOfKeys: number, ...keysAndArgs: (string | number)[]): IoResult<string, Context>;
   }
 }
 
@@ -74,7 +67,8 @@ export function createRedisChatStore(transport: Transport, options: ChatStoreOpt
     );
   }
   const redis = client as Redis;
-  redis.defineCommand('agentbus_chat_append_v1', { lua: appendLua, numberOfKeys: 3 });
+  // The number of keys is the first argument: a direct message also adds to its participants' sets.
+  redis.defineCommand('agentbus_chat_append_v2', { lua: appendLua });
   const keys = createChatKeys(transport.keys);
   const handlers = new Map<string, FrameHandler>();
   let subscriber: Redis | undefined;
@@ -231,21 +225,21 @@ export function createRedisChatStore(transport: Transport, options: ChatStoreOpt
     },
 
     append(channelId, envJson, author) {
-      return wrap(
-        redis.agentbus_chat_append_v1(
-          keys.stream(channelId),
-          keys.recent(channelId),
-          keys.authors(channelId),
-          envJson,
-          keys.pubsub({ kind: 'channel', id: channelId }),
-          options.recentLimit,
-          options.historyMaxLen,
-          author?.messageId ?? '',
-          author?.userId ?? '',
-          AUTHOR_TTL_SECONDS,
-        ),
+      return appendTo(channelId, envJson, author, [], [keys.pubsub({ kind: 'channel', id: channelId })]);
+    },
+
+    appendDirect(conversationId, participants, envJson, author) {
+      const users = [...new Set(participants)];
+      return appendTo(
+        conversationId,
+        envJson,
+        author,
+        users.map((u) => keys.directs(u)),
+        users.map((u) => keys.pubsub({ kind: 'agent', id: u })),
       );
     },
+
+    directConversations: (userId) => wrap(redis.smembers(keys.directs(userId))),
 
     async authorOf(channelId, messageId) {
       return (await wrap(redis.hget(keys.authors(channelId), messageId))) ?? undefined;
@@ -308,6 +302,32 @@ export function createRedisChatStore(transport: Transport, options: ChatStoreOpt
       }
     },
   };
+
+  function appendTo(
+    conversationId: string,
+    envJson: string,
+    author: { messageId: string; userId: string } | undefined,
+    indexKeys: string[],
+    channels: string[],
+  ): Promise<string> {
+    return wrap(
+      redis.agentbus_chat_append_v2(
+        3 + indexKeys.length,
+        keys.stream(conversationId),
+        keys.recent(conversationId),
+        keys.authors(conversationId),
+        ...indexKeys,
+        envJson,
+        options.recentLimit,
+        options.historyMaxLen,
+        author?.messageId ?? '',
+        author?.userId ?? '',
+        AUTHOR_TTL_SECONDS,
+        conversationId,
+        ...channels,
+      ),
+    );
+  }
 
   function liveSessions(key: string, sessions: Record<string, string>, now: number): number {
     let live = 0;
