@@ -59,6 +59,8 @@ const hub = createChatHub({
   ...chatEnv,
   ...(demo ? { tokens: demo.tokens, channels: demo.channels } : {}),
   transport: withTracing(transport),
+  // The process's one registry: the chat series show on the broker's and the worker's /metrics too.
+  metrics,
   host,
   port: hubPort,
 });

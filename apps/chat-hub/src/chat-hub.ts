@@ -65,9 +65,12 @@ export function createChatHub(options: ChatHubOptions = {}): ChatHub {
   };
   const connections = new Set<HubSession>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayloadBytes, perMessageDeflate: false });
+  const metrics = options.metrics;
+  const kindOf = new Map(auth.identities().map((i) => [i.id, i.kind]));
   const http = createHttpServer({
     assets: o.web ? loadWebAssets() : [],
     health: () => ({ hubId: o.hubId, backend: transport.backend, sessions: ctx.sessions.size, connections: connections.size }),
+    ...(metrics ? { metrics: async () => ({ body: await metrics.metrics(), contentType: metrics.contentType }) } : {}),
   });
   let url: string | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
@@ -82,7 +85,11 @@ export function createChatHub(options: ChatHubOptions = {}): ChatHub {
     wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
       const session = createSession(ws, ctx, bearer(request));
       connections.add(session);
-      void session.done.then(() => connections.delete(session));
+      metrics?.chat.connectionOpened();
+      void session.done.then(() => {
+        connections.delete(session);
+        metrics?.chat.connectionClosed();
+      });
     });
   };
 
@@ -121,6 +128,15 @@ export function createChatHub(options: ChatHubOptions = {}): ChatHub {
       users.set(s.userId as string, { channels: s.channels, status: u?.status === 'online' ? 'online' : s.status });
     }
     await Promise.all([...users].map(([userId, u]) => store.setPresence(u.channels, userId, { status: u.status, lastSeenAt: now })));
+    if (metrics) reportOnline(users);
+  }
+
+  /** Participants online on this hub, by kind (each hub reports its own; sum them across hubs). */
+  function reportOnline(users: ReadonlyMap<string, { status: 'online' | 'away' }>): void {
+    const online = { human: 0, agent: 0 };
+    for (const [userId, u] of users) if (u.status === 'online') online[kindOf.get(userId) === 'agent' ? 'agent' : 'human']++;
+    metrics?.chat.setOnline(online.human, 'human');
+    metrics?.chat.setOnline(online.agent, 'agent');
   }
 
   return {

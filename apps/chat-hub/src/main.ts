@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `agentbus-chat-hub`: one hub process, configured by the environment (see README).
-import { startTracing, withTracing } from '@agentbus/metrics';
+import { createMetrics, startTracing, withTracing } from '@agentbus/metrics';
 import { createTransport } from '@agentbus/transport';
 import { createChatHub } from './chat-hub';
 import { createDemoSetup } from './demo-setup';
@@ -11,12 +11,14 @@ const options = chatHubOptionsFromEnv();
 const tracing = await startTracing({ serviceName: 'agentbus-chat-hub' });
 // Traced, so chat messages carry a traceparent on to the agents that consume them. A transport
 // passed in is left open by hub.close(): closed below.
-const transport = withTracing(createTransport());
+const metrics = createMetrics();
+const transport = withTracing(createTransport({ hooks: metrics.transportHooks() }));
 const demo = options.tokens?.length ? undefined : createDemoSetup();
 const hub = createChatHub({
   ...options,
   ...(demo ? { tokens: demo.tokens, channels: [...demo.channels, ...(options.channels ?? [])] } : {}),
   transport,
+  metrics,
 });
 const url = await hub.listen();
 console.log(`chat hub ${hub.hubId} listening on ${url} (WebSocket ${url.replace(/^http/, 'ws')}${options.path ?? '/ws'}, ${hub.transport.backend} backend)`);
@@ -30,6 +32,7 @@ if (demo) {
 async function close(): Promise<void> {
   await hub.close();
   await transport.close();
+  metrics.close();
   // Last: the spans of the goodbyes sent while closing are exported too.
   await tracing.shutdown();
 }

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { AgentbusError, ERROR_CODES } from '@agentbus/schema';
+import type { Metrics } from '@agentbus/metrics';
 import type { TokenBucketOptions } from '@agentbus/reliability';
 import type { Transport } from '@agentbus/transport';
 import type { ChatChannelConfig, ChatTokenConfig } from './auth';
@@ -14,6 +15,12 @@ export interface ChatHubOptions {
    * Redis, or on one memory transport, share channels, history and Pub/Sub.
    */
   transport?: Transport;
+  /**
+   * Where the hub reports its open connections (`agentbus_chat_connections`) and the participants
+   * online on it by kind (`agentbus_chat_presence_online`, each heartbeat); its registry is also
+   * served at GET /metrics. Default none: no metrics, no /metrics route.
+   */
+  metrics?: Metrics;
   /** Tokens and what each grants (user id, kind, channels, announce). Default: none, so nobody can connect. */
   tokens?: readonly ChatTokenConfig[];
   /** Channels created at start besides those named in tokens. Default none. */
@@ -56,7 +63,7 @@ export interface ChatHubOptions {
   log?: (line: string) => void;
 }
 
-export type ResolvedChatHubOptions = Required<Omit<ChatHubOptions, 'transport' | 'hubId' | 'flood'>> & {
+export type ResolvedChatHubOptions = Required<Omit<ChatHubOptions, 'transport' | 'metrics' | 'hubId' | 'flood'>> & {
   hubId: string;
   flood: Required<FloodOptions>;
 };

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { createMetrics } from '@agentbus/metrics';
 import { ChatRequestError, type ChatDelivery, type HistoryFrame } from '../src/index';
 import { TOKENS, cleanup, client, rawSocket, redisTransport, sleep, startHub } from './helpers';
 
@@ -175,6 +176,37 @@ describe('chat hub protocol on Redis', () => {
     const eve = client(ws, TOKENS.bot);
     const w = await eve.connect();
     expect(w.channels.find((c) => c.id === 'general')?.members.find((m) => m.id === 'bob')?.status).toBe('offline');
+  });
+
+  it('with metrics: /metrics counts open connections and, each heartbeat, the participants online by kind', async () => {
+    const metrics = createMetrics();
+    const { hub, ws } = await startHub({ metrics, heartbeatMs: 100 });
+    const series = async (name: string) => {
+      const res = await fetch(`${hub.url}/metrics`);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      const line = (await res.text()).split('\n').find((l) => l.startsWith(`${name} `));
+      return line === undefined ? undefined : Number(line.slice(name.length + 1));
+    };
+    const ada = client(ws, TOKENS.ada);
+    await ada.connect();
+    const bot = client(ws, TOKENS.bot);
+    await bot.connect();
+    const bob = client(ws, TOKENS.bob);
+    await bob.connect();
+    await bob.setPresence('away');
+    expect(await series('agentbus_chat_connections')).toBe(3);
+    await expect.poll(() => series('agentbus_chat_presence_online{kind="human"}')).toBe(1);
+    expect(await series('agentbus_chat_presence_online{kind="agent"}')).toBe(1);
+
+    await bot.close();
+    await expect.poll(() => series('agentbus_chat_connections')).toBe(2);
+    await expect.poll(() => series('agentbus_chat_presence_online{kind="agent"}')).toBe(0);
+    metrics.close();
+  });
+
+  it('without metrics there is no /metrics route', async () => {
+    const { hub } = await startHub();
+    expect((await fetch(`${hub.url}/metrics`)).status).toBe(404);
   });
 
   it('the heartbeat refreshes presence and sessions (5 min TTL) and drops a socket that stops answering pings', async () => {

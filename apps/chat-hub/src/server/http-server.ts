@@ -5,6 +5,8 @@ export interface HttpServerOptions {
   assets: readonly WebAsset[];
   /** What `/healthz` reports. */
   health: () => Record<string, unknown>;
+  /** The Prometheus text for GET /metrics; no route without it. */
+  metrics?: () => Promise<{ body: string; contentType: string }>;
 }
 
 /**
@@ -18,7 +20,7 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
-/** The HTTP side: the web page and a health check. WebSocket upgrades are handled beside it. */
+/** The HTTP side: the web page, a health check and metrics. WebSocket upgrades are handled beside it. */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const app = Fastify({ logger: false });
   for (const asset of options.assets) {
@@ -31,5 +33,13 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     reply.header('cache-control', 'no-store');
     return { ok: true, ...options.health() };
   });
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get('/metrics', async (_request, reply) => {
+      const { body, contentType } = await metrics();
+      reply.headers({ 'content-type': contentType, 'cache-control': 'no-store' });
+      return body;
+    });
+  }
   return app;
 }
