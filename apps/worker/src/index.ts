@@ -4,5 +4,3 @@ export type { Worker, CreateWorkerOptions } from './worker';
 export { parseWorkerOptions, loadDotEnv, DEFAULT_WORKER_OPTIONS, WORKER_USAGE } from './worker-options';
 export type { WorkerOptions } from './worker-options';
 export { loadHandler } from './load-handler';
-export { startHealthServer } from './health-server';
-export type { HealthServer, HealthSource } from './health-server';

@@ -1,7 +1,6 @@
-import { combineHooks, createMetrics, tracingReliabilityHooks, withTracing, type Metrics } from '@agentbus/metrics';
+import { combineHooks, createMetrics, startProbeServer, tracingReliabilityHooks, withTracing, type Metrics } from '@agentbus/metrics';
 import { createReliability, type Reliability, type ReliabilityOptions } from '@agentbus/reliability';
 import { createTransport, type Consumer, type Handler, type Transport } from '@agentbus/transport';
-import { startHealthServer, type HealthServer } from './health-server';
 import type { WorkerOptions } from './worker-options';
 
 export interface Worker {
@@ -51,18 +50,21 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   });
   const unwatch = metrics.watchTopics({ stats: transport, topics: [options.topic], deadLetters: reliability.deadLetters });
   let stopping = false;
-  const server: HealthServer = await startHealthServer(
-    {
-      live: () => !stopping,
-      ready: async () => {
+  const server = await startProbeServer({
+    port: options.port,
+    host: options.host,
+    metrics: async () => ({ body: await metrics.metrics(), contentType: metrics.contentType }),
+    probes: {
+      // Alive and reading.
+      '/health': () => ({ ok: !stopping, body: { status: stopping ? 'stopping' : 'ok' } }),
+      // Its backend answers.
+      '/health/ready': async () => {
         const h = await transport.health();
-        return { ok: h.ok && !stopping, detail: h };
+        const ok = h.ok && !stopping;
+        return { ok, body: { status: ok ? 'ready' : 'unavailable', detail: h } };
       },
-      metrics: async () => ({ body: await metrics.metrics(), contentType: metrics.contentType }),
     },
-    options.port,
-    options.host,
-  );
+  });
   await consumer.ready();
   return {
     transport,

@@ -4,7 +4,6 @@ import { isAgentbusError } from '@agentbus/schema';
 import { createTransport, selectBackend } from '@agentbus/transport';
 import { Pool } from 'pg';
 import { migrate } from './migrate';
-import { startMetricsServer, type MetricsServer } from './internal/metrics-server';
 import { createRelay, type Relay } from './relay';
 import { relayEnv } from './relay-env';
 
@@ -122,24 +121,26 @@ async function runRelay(args: string[], io: Required<Omit<CliIo, 'signal'>> & Pi
   pool.on('error', (e) => io.err(`relay: postgres: ${e.message}`));
   let lastError = '';
   let lastErrorAt = 0;
-  let server: MetricsServer | undefined;
+  let server: MetricsModule.ProbeServer | undefined;
   let relay: Relay | undefined;
   try {
-    if (metrics) {
-      server = await startMetricsServer(
-        {
+    if (mod && metrics) {
+      server = await mod
+        .startProbeServer({
+          port: metricsPort,
+          host: metricsHost,
           metrics: async () => ({ body: await metrics.metrics(), contentType: metrics.contentType }),
-          health() {
-            const stats = relay?.stats();
-            const state = stats?.state ?? 'starting';
-            return { ok: state === 'running', body: { status: state === 'running' ? 'ok' : 'unavailable', state, stats: stats ?? null } };
+          probes: {
+            '/health': () => {
+              const stats = relay?.stats();
+              const state = stats?.state ?? 'starting';
+              return { ok: state === 'running', body: { status: state === 'running' ? 'ok' : 'unavailable', state, stats: stats ?? null } };
+            },
           },
-        },
-        metricsPort,
-        metricsHost,
-      ).catch((e: unknown) => {
-        throw new Error(`metrics server on ${metricsHost}:${metricsPort}: ${(e as Error).message}`);
-      });
+        })
+        .catch((e: unknown) => {
+          throw new Error(`metrics server on ${metricsHost}:${metricsPort}: ${(e as Error).message}`);
+        });
       io.out(`relay: metrics on ${server.url}/metrics, health on ${server.url}/health`);
     }
     if (values.migrate || cfg.migrate) {

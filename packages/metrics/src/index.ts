@@ -10,6 +10,8 @@ export type { WatchTopicsOptions, TopicStatsSource, DeadLetterDepthSource } from
 export { BREAKER_STATE_VALUES, breakerStateValue } from './breaker-state';
 export type { CircuitBreakerLike } from './breaker-state';
 export { combineHooks } from './combine-hooks';
+export { startProbeServer, DEFAULT_PROBE_SERVER_OPTIONS } from './probe-server';
+export type { ProbeServer, ProbeServerOptions, ProbeResult } from './probe-server';
 export { withTracing } from './tracing/with-tracing';
 export { tracingReliabilityHooks } from './tracing/reliability-spans';
 export { traceRelay } from './tracing/relay-span';
