@@ -12,7 +12,7 @@ import { CHILD_FLAG, runRelayChild, startRelayChild, stopRelayChild } from './br
 import { runWriters } from './bridge/writers';
 import { onCleanup, runCleanups } from './lifecycle';
 import { startRedisServer } from './redis-server';
-import { defaultResultPath, fmt, machineInfo, table, workspaceRoot, writeJson, type Cell } from './report';
+import { defaultResultPath, fmt, machineInfo, table, workspaceRoot, writeJson, type Cell, type Target } from './report';
 import { nowMs, round, roundSummary, summarize, type Summary } from './stats';
 
 export const description = 'PostgreSQL outbox -> Redis relay (@agentbus/bridge): committed rows/s reaching the stream, commit -> stream latency';
@@ -235,12 +235,6 @@ export async function run(argv: readonly string[]): Promise<void> {
     await pool.end().catch(() => undefined);
     await runCleanups();
   }
-}
-
-interface Target {
-  target: string;
-  value: number | null;
-  pass: boolean | null;
 }
 
 function buildResult(

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { errText, intFlag, intListFlag, listFlag, numberFlag, parseFlags, UsageError } from './args';
 import { freePort, startRedisServer, type RedisServer } from './redis-server';
 import { onCleanup } from './lifecycle';
-import { defaultResultPath, fmt, machineInfo, table, writeJson, type Cell } from './report';
+import { defaultResultPath, fmt, machineInfo, table, writeJson, type Cell, type Target } from './report';
 import { round, roundSummary } from './stats';
 import { oursContender } from './chat/ours';
 import { socketIoContender } from './chat/socketio';
@@ -182,12 +182,6 @@ function describePhase(r: PhaseResult): string {
     `${fmt(r.rate)} msg/s x ${r.seconds} s: ${fmt(r.delivered)}/${fmt(r.expected)} delivered, ${fmt(r.deliveredPerS)}/s, ` +
     `p50 ${fmt(r.latency.p50, 2)} ms, p99 ${fmt(r.latency.p99, 2)} ms${r.keptUp ? '' : ' (fell behind)'}`
   );
-}
-
-interface Target {
-  target: string;
-  value: number | null;
-  pass: boolean | null;
 }
 
 function phaseJson(r: PhaseResult) {

@@ -69,3 +69,10 @@ export function table(header: readonly string[], rows: readonly (readonly Cell[]
   const sep = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(all[0] as string[]), sep, ...all.slice(1).map(line)].join('\n');
 }
+
+/** One target of a bench's results: what it asks, the measured value, pass/miss (null: not measured). */
+export interface Target {
+  target: string;
+  value: number | null;
+  pass: boolean | null;
+}

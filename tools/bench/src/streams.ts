@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { errText, intFlag, intListFlag, listFlag, numberFlag, parseFlags } from './args';
 import { runCleanups } from './lifecycle';
 import { startRedisServer } from './redis-server';
-import { defaultResultPath, fmt, machineInfo, table, workspaceRoot, writeJson, type Cell } from './report';
+import { defaultResultPath, fmt, machineInfo, table, workspaceRoot, writeJson, type Cell, type Target } from './report';
 import { median, round, roundSummary, summarize, type Summary } from './stats';
 import { bullmqContender } from './streams/bullmq';
 import {
@@ -298,12 +298,6 @@ export async function run(argv: readonly string[]): Promise<void> {
     await server.stop();
     await runCleanups();
   }
-}
-
-interface Target {
-  target: string;
-  value: number | null;
-  pass: boolean | null;
 }
 
 function buildResult(
