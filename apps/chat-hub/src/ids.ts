@@ -35,13 +35,29 @@ export function directParticipants(conversationId: string): [string, string] | u
   return directChannelId(a, b) === conversationId ? [a, b] : undefined;
 }
 
-/** Where history is kept: a channel id, or a direct conversation id `dm:<a>:<b>` (a <= b). */
+/**
+ * The conversation that keeps hub-wide announcements (`system.announcement`): every user may read
+ * it. The colon keeps it apart from channel ids, and it has no `dm:` prefix.
+ */
+export const ANNOUNCEMENTS_ID = 'system:announcements';
+
+/**
+ * Where history is kept: a channel id, a direct conversation id `dm:<a>:<b>` (a <= b), or the
+ * announcements (`ANNOUNCEMENTS_ID`).
+ */
 export const conversationIdSchema = z
   .string()
   .refine(
-    (id) => CHANNEL_ID_RE.test(id) || directParticipants(id) !== undefined,
-    'must be a channel id, or a direct conversation id dm:<a>:<b> with the user ids in order',
+    (id) => CHANNEL_ID_RE.test(id) || id === ANNOUNCEMENTS_ID || directParticipants(id) !== undefined,
+    `must be a channel id, a direct conversation id dm:<a>:<b> with the user ids in order, or ${ANNOUNCEMENTS_ID}`,
   );
+
+/** The conversation a kept event belongs to: its payload's `channelId`, or the announcements for `system.announcement`. */
+export function conversationOfEvent(type: string, payload: unknown): string | undefined {
+  if (type === 'system.announcement') return ANNOUNCEMENTS_ID;
+  const id = (payload as { channelId?: unknown } | null | undefined)?.channelId;
+  return typeof id === 'string' ? id : undefined;
+}
 
 /** Orders two stream ids; -1, 0 or 1. */
 export function compareSeq(a: string, b: string): number {

@@ -68,6 +68,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the web page in Chromium', () => {
     await bot.collaborate('general', 'task.claimed', { subject: { type: 'task', id: 't-42' }, summary: 'running the release checks' });
     await seeText(bob, '#messages .collab', 'task.claimed');
     await seeText(bob, '#member-list li.online', 'Bot');
+    // A hub-wide announcement: live, it pops up and stays in the sidebar list.
+    await bot.announce('Release freeze from 16:00', 'warning');
+    await seeText(bob, '#toasts .toast', 'Release freeze from 16:00');
+    await seeText(ada, '#announcement-list .announcement.warning', 'Release freeze from 16:00');
 
     // ada types: bob sees the typing indicator before any message.
     await ada.locator('#composer-input').pressSequentially('Release build is green, @bob can you ', { delay: 15 });
@@ -160,11 +164,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the web page in Chromium', () => {
     const ada2 = client(other.ws, TOKENS.ada);
     await ada2.connect();
     await ada2.direct('bob', 'A DM sent while you were offline');
+    // An announcement while bob's page is offline: kept, and replayed when it is back.
+    await bot2.announce('Announced while bob was reconnecting');
     await startHub({ transport, port });
     await seeText(bob, '#messages .msg .text', 'Said while bob was reconnecting');
     expect(await bob.locator('#banner').isHidden()).toBe(true);
     expect(await message(bob, 'check the notes?').count()).toBe(1);
     await seeText(bob, '#dm-list li.unread', 'Ada');
+    await seeText(bob, '#announcement-list .announcement.replayed', 'Announced while bob was reconnecting');
+    await seeText(bob, '#toasts .toast', 'Announced while bob was reconnecting');
+    expect(await bob.locator('#announcement-list .announcement', { hasText: 'Release freeze' }).count()).toBe(1);
     await bob.locator('#dm-list li', { hasText: 'Ada' }).click();
     await seeText(bob, '#messages .msg .text', 'A DM sent while you were offline');
     expect(await message(bob, 'psst, a direct message').count()).toBe(1);
@@ -176,6 +185,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the web page in Chromium', () => {
     await bob.locator('#dm-list li', { hasText: 'Ada' }).click();
     await seeText(bob, '#messages .msg .text', 'A DM sent while you were offline');
     expect(await message(bob, 'psst, a direct message').count()).toBe(1);
+    await seeText(bob, '#announcement-list .announcement', 'Announced while bob was reconnecting');
+    await seeText(bob, '#announcement-list .announcement', 'Release freeze from 16:00');
     await bob.screenshot({ path: path.join(OUTPUT, 'chat-hub-bob-direct.png') });
     expect(errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(e))).toEqual([]);
   });

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEnvelope } from '@agentbus/schema';
 import type { Transport } from '@agentbus/transport';
-import { createChatKeys, createChatStore, eventFrameText, type ChatStore, type ChatStoreOptions } from '../src/index';
+import { ANNOUNCEMENTS_ID, createChatKeys, createChatStore, eventFrameText, type ChatStore, type ChatStoreOptions } from '../src/index';
 import { cleanup, memoryTransport, redisTransport, sleep } from './helpers';
 
 afterEach(cleanup);
@@ -164,6 +164,28 @@ describe.each([
       expect(await redis.ttl(keys.directs('ada'))).toBe(-1);
     }
     expect(s3).toBeDefined();
+  });
+
+  it('announcements: kept like a channel under keys of their own, published on the global target', async () => {
+    const { store, transport } = make();
+    const other = createChatStore(transport, OPTIONS);
+    const got: string[] = [];
+    await other.subscribe({ kind: 'global' }, (f) => got.push(f.toString()));
+    const seqs: string[] = [];
+    for (let i = 0; i < 4; i++) seqs.push(await store.appendAnnouncement(env(`a${i}`)));
+    await expect.poll(() => got.length).toBe(4);
+    expect(got.map((f) => JSON.parse(f).seq)).toEqual(seqs);
+    expect(JSON.parse(got[0]!)).toMatchObject({ type: 'event', seq: seqs[0], env: { payload: { text: 'a0' } } });
+    expect(texts(await store.recent(ANNOUNCEMENTS_ID))).toEqual(['a1', 'a2', 'a3']);
+    expect(texts((await store.after(ANNOUNCEMENTS_ID, seqs[1]!, 10)).frames)).toEqual(['a2', 'a3']);
+    expect(texts(await store.before(ANNOUNCEMENTS_ID, seqs[2]!, 10))).toEqual(['a0', 'a1']);
+    expect(await store.lastSeq(ANNOUNCEMENTS_ID)).toBe(seqs[3]);
+    expect(await store.recent('general')).toEqual([]);
+    const keys = createChatKeys(transport.keys);
+    expect(keys.stream(ANNOUNCEMENTS_ID)).toBe(transport.keys.key('chat', 'announcements', 'stream'));
+    expect(keys.recent(ANNOUNCEMENTS_ID)).toBe(transport.keys.key('chat', 'announcements', 'recent'));
+    if (transport.redis) expect(await (transport.redis as Redis).xlen(keys.stream(ANNOUNCEMENTS_ID))).toBe(4);
+    await other.close();
   });
 
   it('Pub/Sub: channel appends and published frames reach subscribers of the same transport until unsubscribed', async () => {

@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createMetrics } from '@agentbus/metrics';
-import { ChatRequestError, type ChatDelivery, type HistoryFrame } from '../src/index';
+import { ANNOUNCEMENTS_ID, ChatRequestError, type ChatDelivery, type HistoryFrame } from '../src/index';
 import { TOKENS, cleanup, client, rawSocket, redisTransport, sleep, startHub } from './helpers';
 
 const text = (d: ChatDelivery) => (d.payload as { text?: string }).text;
+const message = (d: ChatDelivery) => (d.payload as { message?: string }).message;
+const messages = (f: { events: { env: { payload: unknown } }[] }) => f.events.map((e) => (e.env.payload as { message: string }).message);
 
 afterEach(cleanup);
 
@@ -355,12 +357,92 @@ describe('chat hub protocol on Redis', () => {
     await Promise.all([bot.connect(), eve.connect(), bob.connect()]);
     const atEve = eve.receive('system.announcement');
     const atBob = bob.receive('system.announcement');
-    await bot.announce('deploy at 17:00', 'warning');
+    const ack = await bot.announce('deploy at 17:00', 'warning');
     for (const d of await Promise.all([atEve, atBob])) {
       expect(d.payload).toEqual({ message: 'deploy at 17:00', level: 'warning' });
       expect(d.envelope.from).toBe('bot');
+      expect(d).toMatchObject({ seq: ack.seq, replayed: false, envelope: { id: ack.id, to: 'broadcast' } });
     }
     await expect(bob.announce('me too')).rejects.toMatchObject({ code: 'forbidden' });
+    expect(bob.lastSeen()).toMatchObject({ [ANNOUNCEMENTS_ID]: ack.seq });
+  });
+
+  it('announcements are kept: those sent while a client was away are replayed on its reconnect, once, in order', async () => {
+    const transport = redisTransport();
+    const first = await startHub({ transport });
+    const port = Number(new URL(first.hub.url!).port);
+    const bot = client(first.ws, TOKENS.bot, { reconnect: false });
+    await bot.connect();
+    const old = await bot.announce('a0 before eve connected');
+    // recent: false: the old announcement is not sent, and not replayed after a reconnect either.
+    const eve = client(first.ws, TOKENS.eve, { recent: false, minReconnectDelayMs: 20, maxReconnectDelayMs: 50 });
+    const seen: ChatDelivery[] = [];
+    eve.on('system.announcement', (d) => seen.push(d));
+    const welcome = await eve.connect();
+    expect(welcome.announcements).toEqual({ id: ANNOUNCEMENTS_ID, lastSeq: old.seq });
+    const a1 = await bot.announce('a1 live', 'warning');
+    await expect.poll(() => seen.map(message)).toEqual(['a1 live']);
+    expect(seen[0]).toMatchObject({ seq: a1.seq, replayed: false });
+
+    await first.hub.close();
+    const other = await startHub({ transport });
+    const bot2 = client(other.ws, TOKENS.bot);
+    await bot2.connect();
+    const gap = [await bot2.announce('a2 while away'), await bot2.announce('a3 while away', 'error')];
+    expect(eve.lastSeen()).toMatchObject({ [ANNOUNCEMENTS_ID]: a1.seq });
+    await startHub({ transport, port });
+    await expect.poll(() => seen.map(message), { timeout: 10_000 }).toEqual(['a1 live', 'a2 while away', 'a3 while away']);
+    expect(seen.slice(1).map((d) => [d.seq, d.replayed])).toEqual(gap.map((g) => [g.seq, true]));
+
+    const a4 = await bot2.announce('a4 live again');
+    await expect.poll(() => seen.length).toBe(4);
+    expect(seen[3]).toMatchObject({ seq: a4.seq, replayed: false });
+    await sleep(100);
+    expect(seen.map(message)).toEqual(['a1 live', 'a2 while away', 'a3 while away', 'a4 live again']);
+    expect(eve.lastSeen()).toMatchObject({ [ANNOUNCEMENTS_ID]: a4.seq });
+  });
+
+  it('a new connection gets the recent announcements, any user pages them, a resume gets the gap; a refused one is not kept', async () => {
+    const { ws } = await startHub({ recentLimit: 2 });
+    const bot = client(ws, TOKENS.bot);
+    await bot.connect();
+    // A client that resumes (reconnects) before any announcement was kept gets them from the start.
+    const early = await rawSocket(ws);
+    expect(await early.hello(TOKENS.bob, { since: {} })).toMatchObject({ announcements: { id: ANNOUNCEMENTS_ID, lastSeq: null } });
+    expect(await early.until((f) => f.type === 'history' && f.channelId === ANNOUNCEMENTS_ID)).toMatchObject({ reason: 'resume', events: [] });
+    const acks = [];
+    for (const m of ['n1', 'n2', 'n3']) acks.push(await bot.announce(m));
+    const bob = client(ws, TOKENS.bob);
+    await bob.connect();
+    await expect(bob.announce('not kept')).rejects.toMatchObject({ code: 'forbidden' });
+
+    // eve is in no channel with bob or bot: announcements are everyone's all the same.
+    const eve = await rawSocket(ws);
+    const welcome = await eve.hello(TOKENS.eve);
+    expect(welcome).toMatchObject({ announcements: { id: ANNOUNCEMENTS_ID, lastSeq: acks[2]!.seq } });
+    const recent = (await eve.until((f) => f.type === 'history' && f.channelId === ANNOUNCEMENTS_ID)) as HistoryFrame;
+    expect(recent).toMatchObject({ reason: 'recent', truncated: false, more: true });
+    expect(recent.events.map((e) => e.seq)).toEqual([acks[1]!.seq, acks[2]!.seq]);
+    expect(messages(recent)).toEqual(['n2', 'n3']);
+    eve.send({ type: 'history', ref: 'p', channelId: ANNOUNCEMENTS_ID, before: acks[1]!.seq, limit: 5 });
+    const page = (await eve.until((f) => f.type === 'history' && f.ref === 'p')) as HistoryFrame;
+    expect(page).toMatchObject({ reason: 'page', channelId: ANNOUNCEMENTS_ID, more: false });
+    expect(messages(page)).toEqual(['n1']);
+    for (const who of [bob, bot]) {
+      const all = await who.history(ANNOUNCEMENTS_ID, '99999999999999-0', 10);
+      expect(messages(all)).toEqual(['n1', 'n2', 'n3']);
+    }
+
+    const resumed = await rawSocket(ws);
+    await resumed.hello(TOKENS.eve, { since: { [ANNOUNCEMENTS_ID]: acks[0]!.seq } });
+    const gap = (await resumed.until((f) => f.type === 'history' && f.channelId === ANNOUNCEMENTS_ID)) as HistoryFrame;
+    expect(gap).toMatchObject({ reason: 'resume', truncated: false, more: false });
+    expect(messages(gap)).toEqual(['n2', 'n3']);
+    const quiet = await rawSocket(ws);
+    await quiet.hello(TOKENS.eve, { recent: false });
+    quiet.send({ type: 'ping', ref: 'q' });
+    await quiet.until((f) => f.type === 'pong');
+    expect(quiet.frames.some((f) => f.type === 'history')).toBe(false);
   });
 
   it('collaboration events and channel updates are kept in history; the topic persists', async () => {

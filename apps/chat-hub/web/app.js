@@ -7,6 +7,10 @@
   const QUICK_REACTIONS = ['👍', '❤️', '😄', '🎉', '👀'];
   const TYPING_RESEND_MS = 3000;
   const TYPING_IDLE_MS = 4000;
+  /** The conversation that keeps hub-wide announcements (ANNOUNCEMENTS_ID in src/ids.ts). */
+  const ANNOUNCEMENTS = 'system:announcements';
+  /** Announcements shown in the sidebar, newest first. */
+  const ANNOUNCEMENTS_SHOWN = 20;
   const $ = (id) => document.getElementById(id);
 
   const state = {
@@ -19,6 +23,8 @@
     current: null,
     thread: null,
     lastSeen: {},
+    /** Kept announcements received (recent, replayed or live), oldest first. */
+    announcements: [],
     typingTtlMs: 10000,
     refs: 0,
     pending: new Map(),
@@ -194,6 +200,11 @@
   }
 
   function onHistory(f) {
+    if (f.channelId === ANNOUNCEMENTS) {
+      // Recent ones go to the list; a resumed gap was missed while away, so it is shown as news too.
+      for (const e of f.events) onEvent(e, f.reason === 'resume' ? 'gap' : true);
+      return;
+    }
     const c = channel(f.channelId);
     if (f.reason === 'page') {
       for (const e of f.events) applyEvent(e.env, e.seq, true);
@@ -211,15 +222,29 @@
 
   function onEvent(frame, replayed) {
     const env = frame.env;
-    const channelId = env.payload && env.payload.channelId;
+    const announcement = env.type === 'system.announcement';
+    const channelId = announcement ? ANNOUNCEMENTS : env.payload && env.payload.channelId;
     if (frame.seq && channelId) {
       const last = state.lastSeen[channelId];
       if (last && !seqNewer(frame.seq, last)) return;
       state.lastSeen[channelId] = frame.seq;
-      const c = channel(channelId);
-      if (!c.oldest) c.oldest = frame.seq;
+      if (!announcement) {
+        const c = channel(channelId);
+        if (!c.oldest) c.oldest = frame.seq;
+      }
     }
+    if (announcement) return onAnnouncement(env, frame.seq, replayed);
     applyEvent(env, frame.seq, replayed);
+  }
+
+  /** Every announcement goes to the sidebar list; live ones and those missed while away also pop up. */
+  function onAnnouncement(env, seq, replayed) {
+    const p = env.payload || {};
+    if (state.announcements.some((a) => a.id === env.id)) return;
+    state.announcements.push({ id: env.id, from: env.from, message: p.message, level: p.level || 'info', ts: env.ts, seq, replayed: replayed !== false });
+    if (state.announcements.length > ANNOUNCEMENTS_SHOWN) state.announcements.splice(0, state.announcements.length - ANNOUNCEMENTS_SHOWN);
+    if (replayed !== true) toast(`📣 ${nameOf(env.from)}: ${p.message}`, p.level);
+    renderAnnouncements();
   }
 
   // ---------- state changes ----------
@@ -338,6 +363,7 @@
 
   function renderAll() {
     renderNav();
+    renderAnnouncements();
     renderHeader();
     renderMessages();
     renderMembers();
@@ -365,6 +391,19 @@
       }
       if (c.unread) li.append(el('span', 'badge', String(c.unread)));
       li.onclick = () => openChannel(c.id);
+    }
+  }
+
+  function renderAnnouncements() {
+    const list = $('announcement-list');
+    list.replaceChildren();
+    $('announcements-title').hidden = !state.announcements.length;
+    for (const a of [...state.announcements].reverse()) {
+      const li = el('li', `announcement ${a.level}${a.replayed ? ' replayed' : ''}`);
+      li.dataset.seq = a.seq || '';
+      li.title = `${nameOf(a.from)}, ${new Date(a.ts).toLocaleString()}`;
+      li.append(el('span', 'announcement-icon', '📣'), el('span', 'announcement-text', a.message));
+      list.append(li);
     }
   }
 

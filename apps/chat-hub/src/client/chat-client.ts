@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import { decodeChatEvent, type ChatEvent, type ChatEventType, type Envelope } from '@agentbus/schema';
-import { compareSeq } from '../ids';
+import { compareSeq, conversationOfEvent } from '../ids';
 import type { ClientFrame } from '../protocol/client-frames';
 import {
   serverFrameSchema,
@@ -43,7 +43,7 @@ export const DEFAULT_CHAT_CLIENT_OPTIONS = {
 
 /** A chat event as received: the event, typed by its `type`, with where and when it happened. */
 export type ChatDelivery = ChatEvent & {
-  /** Position in the channel's (or direct conversation's) history; absent for typing, presence, announcements. */
+  /** Position in the history of its channel, direct conversation or the announcements; absent for typing and presence. */
   seq: string | undefined;
   envelope: Envelope;
   /** Came in a history frame (recent or replayed after a reconnect), not live. */
@@ -93,7 +93,7 @@ export interface ChatClient {
   setPresence(status: 'online' | 'away'): Promise<AckFrame>;
   /** A direct message to one user or agent: kept in the conversation `dm:a:b` (directChannelId), whose history works as a channel's. */
   direct(to: string, text: string): Promise<AckFrame>;
-  /** A hub-wide announcement; needs a token with `announce`. */
+  /** A hub-wide announcement, kept in `system:announcements`; needs a token with `announce`. */
   announce(message: string, level?: 'info' | 'warning' | 'error'): Promise<AckFrame>;
   /** Swarm activity in a channel: `collaborate('ops', 'task.claimed', { subject: { type: 'task', id: 't1' } })`. */
   collaborate(
@@ -105,7 +105,7 @@ export interface ChatClient {
   history(channelId: string, before: string, limit?: number): Promise<HistoryFrame>;
   /** Sends any client frame; resolves with the hub's ack. */
   send(frame: ClientFrame): Promise<AckFrame>;
-  /** The last seq seen per channel and direct conversation (`dm:a:b`): where a reconnect resumes. */
+  /** The last seq seen per channel, direct conversation (`dm:a:b`) and the announcements (`system:announcements`): where a reconnect resumes. */
   lastSeen(): Record<string, string>;
   close(): Promise<void>;
 }
@@ -118,14 +118,14 @@ interface PendingRequest {
 
 /**
  * The typed agent client: the same protocol as the web page. It validates every hub frame,
- * tracks the last seq of each channel and, after a dropped connection, reconnects and resumes
- * from there, so a handler sees every channel event once, in order (history events are marked
- * `replayed`).
+ * tracks the last seq of each channel, direct conversation and the announcements and, after a
+ * dropped connection, reconnects and resumes from there, so a handler sees every kept event once,
+ * in order (history events are marked `replayed`).
  */
 export function createChatClient(options: ChatClientOptions): ChatClient {
   const o = { ...DEFAULT_CHAT_CLIENT_OPTIONS, ...options };
   const seen = new Map<string, string>(Object.entries(options.since ?? {}));
-  /** Direct conversations' newest seq at a welcome, for those with nothing seen: a reconnect resumes there, not from their start. */
+  /** Direct conversations' and the announcements' newest seq at a welcome, for those with nothing seen: a reconnect resumes there, not from their start. */
   const baseline = new Map<string, string>();
   const resumePoints = () => ({ ...Object.fromEntries(baseline), ...Object.fromEntries(seen) });
   const handlers = new Map<string, Set<Handler>>();
@@ -180,7 +180,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     for (const h of frameHandlers) h(frame);
     switch (frame.type) {
       case 'event': {
-        const channelId = frame.seq === undefined ? undefined : channelOf(frame.env.payload);
+        const channelId = frame.seq === undefined ? undefined : conversationOfEvent(frame.env.type, frame.env.payload);
         emit(frame, false, channelId);
         break;
       }
@@ -219,7 +219,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
           JSON.stringify({
             type: 'hello',
             client: o.name,
-            ...(Object.keys(since).length ? { since } : {}),
+            // A reconnect always resumes (even from nothing seen): conversations new to it come from their start.
+            ...(Object.keys(since).length || !firstConnect ? { since } : {}),
             recent: firstConnect ? o.recent : false,
           } satisfies ClientFrame),
         );
@@ -229,7 +230,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         if (!welcomed && frame?.type === 'welcome') {
           welcomed = true;
           welcome = frame;
-          for (const d of frame.directs) if (d.lastSeq !== null && !seen.has(d.id)) baseline.set(d.id, d.lastSeq);
+          for (const d of [...frame.directs, frame.announcements]) if (d.lastSeq !== null && !seen.has(d.id)) baseline.set(d.id, d.lastSeq);
           firstConnect = false;
           attempt = 0;
           resolve(frame);
@@ -348,9 +349,4 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
   };
   return client;
-}
-
-function channelOf(payload: unknown): string | undefined {
-  const id = (payload as { channelId?: unknown } | null)?.channelId;
-  return typeof id === 'string' ? id : undefined;
 }

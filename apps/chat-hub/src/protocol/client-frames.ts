@@ -24,8 +24,9 @@ export const helloFrameSchema = z.strictObject({
   ref,
   token: z.string().min(1).max(512).optional(),
   /**
-   * Per channel and direct conversation (`dm:a:b`), the last `seq` this client saw: the hub replays
-   * everything after it. With `since` given, a direct conversation missing from it is replayed from its start.
+   * Per channel, direct conversation (`dm:a:b`) and the announcements (`system:announcements`), the
+   * last `seq` this client saw: the hub replays everything after it. With `since` given, a direct
+   * conversation or the announcements missing from it are replayed from their start.
    */
   since: z.record(conversationIdSchema, seqSchema).optional(),
   /** Send the recent messages of channels not in `since`. Default true; agents often want only new ones. */
@@ -38,7 +39,7 @@ export const CLIENT_FRAME_SCHEMAS = {
   hello: helloFrameSchema,
   ping: z.strictObject({ type: z.literal('ping'), ref }),
   presence: z.strictObject({ type: z.literal('presence'), ref, status: z.enum(PRESENCE_STATUSES).exclude(['offline']) }),
-  /** Older history of a channel or of a direct conversation (`dm:a:b`): up to `limit` events before `before`. */
+  /** Older history of a channel, a direct conversation (`dm:a:b`) or the announcements (`system:announcements`): up to `limit` events before `before`. */
   history: z.strictObject({
     type: z.literal('history'),
     ref,
@@ -48,7 +49,7 @@ export const CLIENT_FRAME_SCHEMAS = {
   }),
   /** A direct message to a user or agent: kept in the conversation `dm:a:b`, sent on `pubsub:agent:{id}` of both. */
   direct: z.strictObject({ type: z.literal('direct'), ref, to: userIdSchema, text, mentions }),
-  /** A hub-wide notice (`system.announcement` on `pubsub:global`); needs a token with `announce`. */
+  /** A hub-wide notice (`system.announcement`, kept in `system:announcements`, sent on `pubsub:global`); needs a token with `announce`. */
   announce: z.strictObject({
     type: z.literal('announce'),
     ref,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CHAT_MEMBER_KINDS, PRESENCE_STATUSES, envelopeSchema } from '@agentbus/schema';
-import { channelIdSchema, conversationIdSchema, seqSchema, userIdSchema } from '../ids';
+import { ANNOUNCEMENTS_ID, channelIdSchema, conversationIdSchema, seqSchema, userIdSchema } from '../ids';
 
 /*
  * What the hub sends. The typed client validates every frame with these schemas, as the hub
@@ -67,6 +67,14 @@ export const directViewSchema = z.object({
 });
 export type DirectView = z.output<typeof directViewSchema>;
 
+/** The announcements' conversation, as the welcome gives it: every user reads it. */
+export const announcementsViewSchema = z.object({
+  id: z.literal(ANNOUNCEMENTS_ID),
+  /** The newest announcement's seq when the session opened (null: none kept). */
+  lastSeq: seqSchema.nullable(),
+});
+export type AnnouncementsView = z.output<typeof announcementsViewSchema>;
+
 export const profileSchema = z.object({
   id: userIdSchema,
   kind: z.enum(CHAT_MEMBER_KINDS),
@@ -77,7 +85,7 @@ export type Profile = z.output<typeof profileSchema>;
 /** One chat event: the envelope as stored, and its position in the channel's history when it has one. */
 export const eventFrameSchema = z.object({
   type: z.literal('event'),
-  /** Stream id of an event kept in history (channel or direct conversation); absent for typing, presence, announcements. */
+  /** Stream id of an event kept in history (channel, direct conversation or announcements); absent for typing and presence. */
   seq: seqSchema.optional(),
   env: envelopeSchema,
 });
@@ -92,6 +100,8 @@ export const SERVER_FRAME_SCHEMAS = {
     channels: z.array(channelViewSchema),
     /** The user's direct conversations that have history. */
     directs: z.array(directViewSchema),
+    /** Hub-wide announcements, kept as a conversation of their own (`system:announcements`). */
+    announcements: announcementsViewSchema,
     /** Profiles of everyone in the user's channels and direct conversations (names for mentions and direct messages). */
     users: z.array(profileSchema),
     heartbeatMs: z.number(),
@@ -100,7 +110,7 @@ export const SERVER_FRAME_SCHEMAS = {
   }),
   history: z.object({
     type: z.literal('history'),
-    /** A channel, or a direct conversation `dm:a:b`. */
+    /** A channel, a direct conversation `dm:a:b`, or the announcements (`system:announcements`). */
     channelId: conversationIdSchema,
     /** `recent`: the channel's cached recent events; `resume`: the gap after `since`; `page`: an older page. */
     reason: z.enum(['recent', 'resume', 'page']),

@@ -9,7 +9,7 @@ import {
   type PresenceStatus,
 } from '@agentbus/schema';
 import type { Identity } from '../auth';
-import { compareSeq, directChannelId, directParticipants } from '../ids';
+import { ANNOUNCEMENTS_ID, compareSeq, conversationOfEvent, directChannelId, directParticipants } from '../ids';
 import { parseMentions } from '../mentions';
 import {
   CLIENT_FRAME_SCHEMAS,
@@ -41,11 +41,11 @@ const MAX_QUEUED_FRAMES = 20_000;
 const REPLAY_PAGE = 500;
 const SEQ_PREFIX = '{"type":"event","seq":"';
 
-/** The conversation of an event frame from a user's Pub/Sub target (a direct message); parsed, so only while a session syncs. */
+/** The conversation of an event frame from a user's or the global Pub/Sub target (a direct message, an announcement); parsed, so only while a session syncs. */
 function conversationOf(frame: string | Buffer): string | undefined {
   try {
-    const id = (JSON.parse(frame.toString()) as { env?: { payload?: { channelId?: unknown } } }).env?.payload?.channelId;
-    return typeof id === 'string' ? id : undefined;
+    const env = (JSON.parse(frame.toString()) as { env?: { type?: unknown; payload?: unknown } }).env;
+    return typeof env?.type === 'string' ? conversationOfEvent(env.type, env.payload) : undefined;
   } catch {
     return undefined;
   }
@@ -146,9 +146,10 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
     return identity ?? refuse('unauthorized', 'send hello with a token first');
   }
 
-  /** A channel the user is a member of, or a direct conversation the user is in. */
+  /** A channel the user is a member of, a direct conversation the user is in, or the announcements (everyone's). */
   function checkMember(channelId: string): void {
     const who = me();
+    if (channelId === ANNOUNCEMENTS_ID) return;
     const dm = directParticipants(channelId);
     if (dm) {
       if (!dm.includes(who.id)) refuse('forbidden', `not a member of conversation ${channelId}`);
@@ -344,7 +345,10 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
     const mine = (conversationId: string) => directParticipants(conversationId)?.includes(who.id) === true;
     for (const conversationId of await store.directConversations(who.id)) if (mine(conversationId)) directIds.add(conversationId);
     for (const conversationId of Object.keys(frame.since ?? {})) if (mine(conversationId)) directIds.add(conversationId);
-    const { views, directs, users } = await channelViews(who, [...directIds].sort());
+    const [{ views, directs, users }, announcementsSeq] = await Promise.all([
+      channelViews(who, [...directIds].sort()),
+      store.lastSeq(ANNOUNCEMENTS_ID),
+    ]);
     if (isClosed()) return;
     sendFrame({
       type: 'welcome',
@@ -353,6 +357,7 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
       user: { ...participant, announce: who.announce },
       channels: views,
       directs,
+      announcements: { id: ANNOUNCEMENTS_ID, lastSeq: announcementsSeq },
       users,
       heartbeatMs: options.heartbeatMs,
       typingTtlMs: options.typingTtlMs,
@@ -367,7 +372,8 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
         sendHistory(channelId, 'recent', recent, false, recent.length >= options.recentLimit);
       }
     }
-    for (const { id: conversationId } of directs) {
+    // Direct conversations, then the announcements (every user's).
+    for (const conversationId of [...directs.map((d) => d.id), ANNOUNCEMENTS_ID]) {
       if (isClosed()) return;
       const since = frame.since?.[conversationId];
       // A client resuming (it sent `since`) but without this conversation has seen none of it.
@@ -381,7 +387,7 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
     phase = 'live';
     for (const { channelId, frame: f } of queue.splice(0)) {
       const seq = seqOf(f);
-      // Direct messages come on the user's target, not their conversation's: find it in the frame.
+      // Direct messages and announcements come on the user's and the global target: find their conversation in the frame.
       const conversation = seq === undefined ? undefined : (channelId ?? conversationOf(f));
       const seen = conversation === undefined ? undefined : lastSent.get(conversation);
       if (seq !== undefined && seen !== undefined && compareSeq(seq, seen) <= 0) continue;
@@ -431,14 +437,11 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
       }
       case 'announce': {
         if (!who.announce) refuse('forbidden', 'announcements need a token with announce: true');
+        const env = envelopeOf('system.announcement', { message: frame.message, level: frame.level ?? 'info' }, 'broadcast');
         if (!(await allow(ref, 'announce'))) return;
-        const envId = await publishEvent(
-          { kind: 'global' },
-          'system.announcement',
-          { message: frame.message, level: frame.level ?? 'info' },
-          'broadcast',
-        );
-        ack(ref, { id: envId });
+        // Kept like a channel's events (ANNOUNCEMENTS_ID), and published on the global target of every hub.
+        const seq = await store.appendAnnouncement(env.json);
+        ack(ref, { id: env.id, seq });
         return;
       }
       case 'channel.typing': {

@@ -1,12 +1,13 @@
 import type { KeyBuilder } from '@agentbus/schema';
-import { directParticipants } from '../ids';
+import { ANNOUNCEMENTS_ID, directParticipants } from '../ids';
 import type { PubSubTarget } from './chat-store';
 
-/** Every Redis key and Pub/Sub channel of the chat hub, built by the namespace's key builder. */
 /**
- * The history keys (`stream`, `recent`, `authors`, ...) take a channel id or a direct conversation
- * id `dm:a:b`: a channel's are `ns:chat:channel:{id}:{kind}`, a conversation's
- * `ns:chat:dm:{a}:{b}:{kind}` (channel ids have no colon, so the two never meet).
+ * Every Redis key and Pub/Sub channel of the chat hub, built by the namespace's key builder.
+ * The history keys (`stream`, `recent`, `authors`, ...) take a channel id, a direct conversation
+ * id `dm:a:b` or `ANNOUNCEMENTS_ID`: a channel's are `ns:chat:channel:{id}:{kind}`, a
+ * conversation's `ns:chat:dm:{a}:{b}:{kind}`, the announcements' `ns:chat:announcements:{kind}`
+ * (channel ids have no colon, so none of them meet).
  */
 export interface ChatKeys {
   /** Set of channel ids. */
@@ -32,6 +33,7 @@ export interface ChatKeys {
 
 export function createChatKeys(keys: KeyBuilder): ChatKeys {
   const channel = (id: string, kind: string) => {
+    if (id === ANNOUNCEMENTS_ID) return keys.key('chat', 'announcements', kind);
     const dm = directParticipants(id);
     return dm ? keys.key('chat', 'dm', dm[0], dm[1], kind) : keys.key('chat', 'channel', id, kind);
   };

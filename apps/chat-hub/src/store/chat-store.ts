@@ -83,6 +83,11 @@ export interface ChatStore {
    * (`agent` target), in one atomic step. Returns its seq.
    */
   appendDirect(conversationId: string, participants: readonly string[], envJson: string, author: { messageId: string; userId: string }): Promise<string>;
+  /**
+   * A hub-wide announcement: appended to the announcements' history (`ANNOUNCEMENTS_ID`, kept as
+   * a channel's) and published on the global target, in one atomic step. Returns its seq.
+   */
+  appendAnnouncement(envJson: string): Promise<string>;
   /** The direct conversation ids a user has (kept as long as channels are: no TTL), in no particular order. */
   directConversations(userId: string): Promise<string[]>;
   authorOf(channelId: string, messageId: string): Promise<string | undefined>;

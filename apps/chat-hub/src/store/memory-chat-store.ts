@@ -1,5 +1,5 @@
 import type { Transport } from '@agentbus/transport';
-import { compareSeq } from '../ids';
+import { ANNOUNCEMENTS_ID, compareSeq } from '../ids';
 import { eventFrameText, type Profile } from '../protocol/server-frames';
 import { createChatKeys } from './chat-keys';
 import type { ChannelInfo, ChatStore, ChatStoreOptions, FrameHandler, PresenceEntry } from './chat-store';
@@ -204,6 +204,10 @@ export function createMemoryChatStore(transport: Transport, options: ChatStoreOp
       const users = [...new Set(participants)];
       for (const u of users) bucket(state.directs, u, () => new Set<string>()).add(conversationId);
       return appendTo(conversationId, envJson, author, users.map((u) => keys.pubsub({ kind: 'agent', id: u })));
+    },
+
+    async appendAnnouncement(envJson) {
+      return appendTo(ANNOUNCEMENTS_ID, envJson, undefined, [keys.pubsub({ kind: 'global' })]);
     },
 
     async directConversations(userId) {

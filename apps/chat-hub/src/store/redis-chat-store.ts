@@ -1,7 +1,7 @@
 import type { Redis, Result as IoResult } from 'ioredis';
 import { AgentbusError, ERROR_CODES } from '@agentbus/schema';
 import { toAgentbusError, type Transport } from '@agentbus/transport';
-import { compareSeq } from '../ids';
+import { ANNOUNCEMENTS_ID, compareSeq } from '../ids';
 import { eventFrameText, profileSchema, type Profile, type TypingView } from '../protocol/server-frames';
 import appendLua from './append.lua';
 import { createChatKeys } from './chat-keys';
@@ -237,6 +237,10 @@ export function createRedisChatStore(transport: Transport, options: ChatStoreOpt
         users.map((u) => keys.directs(u)),
         users.map((u) => keys.pubsub({ kind: 'agent', id: u })),
       );
+    },
+
+    appendAnnouncement(envJson) {
+      return appendTo(ANNOUNCEMENTS_ID, envJson, undefined, [], [keys.pubsub({ kind: 'global' })]);
     },
 
     directConversations: (userId) => wrap(redis.smembers(keys.directs(userId))),
