@@ -164,6 +164,25 @@ export function createSwarmTasks(ctx: SwarmContext): SwarmTasks {
     return { items, invalid };
   }
 
+  /** Completes or fails a task: only its assignee, once; the same call again is a no-op. */
+  async function finish(id: string, agentId: string, status: 'completed' | 'failed', outcome: string): Promise<Task> {
+    const agent = parseArgument(agentIdSchema, agentId, 'agent id');
+    const field = status === 'completed' ? 'result' : 'error';
+    const text = parseArgument(outcomeText, outcome, field);
+    const verb = status === 'completed' ? 'complete' : 'fail';
+    const change: TaskChange = {
+      verb,
+      past: status,
+      hint: 'claim it first',
+      from: ['in_progress', 'needs_assist'],
+      guards: { assignee: agent },
+      already: { status, assignee: agent },
+      set: { status, [field]: text, updated_at: ctx.isoNow() },
+      guardFailed: notAssignee(id, agent, verb),
+    };
+    return (await changeTask(ctx, id, change)).task;
+  }
+
   return {
     async createTask(input) {
       const i = parseInput(createTaskInputSchema, input, 'task input');
@@ -228,36 +247,7 @@ export function createSwarmTasks(ctx: SwarmContext): SwarmTasks {
       return (await changeTask(ctx, id, change)).task;
     },
 
-    async completeTask(id, agentId, result) {
-      const agent = parseArgument(agentIdSchema, agentId, 'agent id');
-      const text = parseArgument(outcomeText, result, 'result');
-      const change: TaskChange = {
-        verb: 'complete',
-        past: 'completed',
-        hint: 'claim it first',
-        from: ['in_progress', 'needs_assist'],
-        guards: { assignee: agent },
-        already: { status: 'completed', assignee: agent },
-        set: { status: 'completed', result: text, updated_at: ctx.isoNow() },
-        guardFailed: notAssignee(id, agent, 'complete'),
-      };
-      return (await changeTask(ctx, id, change)).task;
-    },
-
-    async failTask(id, agentId, error) {
-      const agent = parseArgument(agentIdSchema, agentId, 'agent id');
-      const text = parseArgument(outcomeText, error, 'error');
-      const change: TaskChange = {
-        verb: 'fail',
-        past: 'failed',
-        hint: 'claim it first',
-        from: ['in_progress', 'needs_assist'],
-        guards: { assignee: agent },
-        already: { status: 'failed', assignee: agent },
-        set: { status: 'failed', error: text, updated_at: ctx.isoNow() },
-        guardFailed: notAssignee(id, agent, 'fail'),
-      };
-      return (await changeTask(ctx, id, change)).task;
-    },
+    completeTask: (id, agentId, result) => finish(id, agentId, 'completed', result),
+    failTask: (id, agentId, error) => finish(id, agentId, 'failed', error),
   };
 }

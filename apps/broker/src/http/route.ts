@@ -5,7 +5,7 @@ import { invalidRequest } from './http-error';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+export type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
 
 /** What a route handler receives: its request parts, already validated. */
 export interface RouteInput<P, Q, B> {

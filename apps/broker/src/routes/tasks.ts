@@ -1,8 +1,9 @@
 import { ERROR_CODES, isAgentbusError, type Task } from '@agentbus/schema';
+import type { z } from 'zod';
 import type { Principal } from '../auth/principal';
 import { swarmOfTask } from '../auth/access';
 import type { BrokerContext } from '../broker-context';
-import { defineRoute, type Route } from '../http/route';
+import { defineRoute, type Parsed, type Route } from '../http/route';
 import {
   claimNextResultSchema,
   conflictReportSchema,
@@ -36,6 +37,30 @@ export function taskRoutes(ctx: BrokerContext): Route[] {
     const task = await swarm.getTask(id);
     access.swarmWrite(p, swarmOfTask(task, access.defaultSwarm));
     return task;
+  }
+
+  /** POST /v1/swarm/tasks/:id/<action>: the token acts as `agent_id` on a task of a swarm it may write. */
+  function assigneeRoute<B extends z.ZodType<{ agent_id?: string | undefined }>>(
+    action: string,
+    summary: string,
+    body: B,
+    change: (id: string, agent: string, body: Parsed<B>) => Promise<Task>,
+  ): Route {
+    return defineRoute({
+      method: 'POST',
+      url: `/v1/swarm/tasks/:id/${action}`,
+      summary,
+      tags: ['tasks'],
+      params: taskParamsSchema,
+      body,
+      response: taskResponseSchema,
+      errors: [404, 409],
+      async handler({ params, body: b, principal }) {
+        const agent = access.actAs(principal, b.agent_id, 'agent_id');
+        await writable(principal, params.id);
+        return change(params.id, agent, b);
+      },
+    });
   }
 
   /** The swarm a listing or claim-next is about: given, else the token's home (dev mode: all). */
@@ -123,66 +148,14 @@ export function taskRoutes(ctx: BrokerContext): Route[] {
         return task;
       },
     }),
-    defineRoute({
-      method: 'POST',
-      url: '/v1/swarm/tasks/:id/claim',
-      summary: 'Claim a task atomically: of any number of concurrent claimants exactly one wins, the others get 409',
-      tags: ['tasks'],
-      params: taskParamsSchema,
-      body: agentBodySchema,
-      response: taskResponseSchema,
-      errors: [404, 409],
-      async handler({ params, body, principal }) {
-        const agent = access.actAs(principal, body.agent_id, 'agent_id');
-        await writable(principal, params.id);
-        return swarm.claimTask(params.id, agent);
-      },
-    }),
-    defineRoute({
-      method: 'POST',
-      url: '/v1/swarm/tasks/:id/release',
-      summary: 'Give a claimed task back (only its assignee)',
-      tags: ['tasks'],
-      params: taskParamsSchema,
-      body: agentBodySchema,
-      response: taskResponseSchema,
-      errors: [404, 409],
-      async handler({ params, body, principal }) {
-        const agent = access.actAs(principal, body.agent_id, 'agent_id');
-        await writable(principal, params.id);
-        return swarm.releaseTask(params.id, agent);
-      },
-    }),
-    defineRoute({
-      method: 'POST',
-      url: '/v1/swarm/tasks/:id/complete',
-      summary: 'Complete a task with a result (only its assignee)',
-      tags: ['tasks'],
-      params: taskParamsSchema,
-      body: completeBodySchema,
-      response: taskResponseSchema,
-      errors: [404, 409],
-      async handler({ params, body, principal }) {
-        const agent = access.actAs(principal, body.agent_id, 'agent_id');
-        await writable(principal, params.id);
-        return swarm.completeTask(params.id, agent, body.result);
-      },
-    }),
-    defineRoute({
-      method: 'POST',
-      url: '/v1/swarm/tasks/:id/fail',
-      summary: 'Fail a task with an error (only its assignee)',
-      tags: ['tasks'],
-      params: taskParamsSchema,
-      body: failBodySchema,
-      response: taskResponseSchema,
-      errors: [404, 409],
-      async handler({ params, body, principal }) {
-        const agent = access.actAs(principal, body.agent_id, 'agent_id');
-        await writable(principal, params.id);
-        return swarm.failTask(params.id, agent, body.error);
-      },
-    }),
+    assigneeRoute('claim', 'Claim a task atomically: of any number of concurrent claimants exactly one wins, the others get 409', agentBodySchema, (id, agent) =>
+      swarm.claimTask(id, agent),
+    ),
+    assigneeRoute('release', 'Give a claimed task back (only its assignee)', agentBodySchema, (id, agent) => swarm.releaseTask(id, agent)),
+    assigneeRoute('complete', 'Complete a task with a result (only its assignee)', completeBodySchema, (id, agent, body) =>
+      swarm.completeTask(id, agent, body.result),
+    ),
+    assigneeRoute('fail', 'Fail a task with an error (only its assignee)', failBodySchema, (id, agent, body) => swarm.failTask(id, agent, body.error)),
     defineRoute({
       method: 'POST',
       url: '/v1/swarm/tasks/:id/escalate',

@@ -1,4 +1,5 @@
 import { Counter, type CounterConfiguration } from 'prom-client';
+import { CellIndex } from './cell-index';
 
 /** A count of one label set, incremented on the hot path as a plain number. */
 export class CounterCell {
@@ -15,27 +16,16 @@ export class CounterCell {
  * Direct `inc` calls still work beside the cells.
  */
 export class CellCounter<T extends string = string> extends Counter<T> {
-  private readonly cells = new Map<string, CounterCell>();
-  private readonly cellLabelNames: readonly T[];
+  private readonly cells: CellIndex<CounterCell>;
 
   constructor(config: CounterConfiguration<T> & { labelNames: readonly T[] }) {
     super(config);
-    this.cellLabelNames = config.labelNames;
+    this.cells = new CellIndex(config.labelNames, (labels) => new CounterCell(labels));
   }
 
   /** The cell of these label values (in `labelNames` order), created once and kept. */
   cell(...values: string[]): CounterCell {
-    const key = values.join('\u0000');
-    let c = this.cells.get(key);
-    if (!c) {
-      const labels: Record<string, string> = {};
-      this.cellLabelNames.forEach((n, i) => {
-        labels[n] = values[i] ?? '';
-      });
-      c = new CounterCell(labels);
-      this.cells.set(key, c);
-    }
-    return c;
+    return this.cells.get(values);
   }
 
   override async get(): Promise<Awaited<ReturnType<Counter<T>['get']>>> {

@@ -1,4 +1,5 @@
 import { Histogram, type HistogramConfiguration } from 'prom-client';
+import { CellIndex } from './cell-index';
 
 type HistogramObject = Awaited<ReturnType<Histogram['get']>>;
 type HistogramValue = HistogramObject['values'][number];
@@ -48,10 +49,9 @@ export class HistogramCell {
  * it reports its cells in the standard `_bucket{le}`, `_sum`, `_count` series.
  */
 export class CellHistogram<T extends string = string> extends Histogram<T> {
-  private readonly cells = new Map<string, HistogramCell>();
+  private readonly cells: CellIndex<HistogramCell>;
   private readonly bounds: Float64Array;
   private readonly seriesName: string;
-  private readonly cellLabelNames: readonly T[];
 
   constructor(config: Omit<HistogramConfiguration<T>, 'buckets' | 'labelNames'> & { buckets: readonly number[]; labelNames: readonly T[] }) {
     // Without labels prom-client keeps a series of its own from the start, which a cell would duplicate.
@@ -59,22 +59,12 @@ export class CellHistogram<T extends string = string> extends Histogram<T> {
     super({ ...config, buckets: [...config.buckets] });
     this.bounds = Float64Array.from(config.buckets);
     this.seriesName = config.name;
-    this.cellLabelNames = config.labelNames;
+    this.cells = new CellIndex(config.labelNames, (labels) => new HistogramCell(this.bounds, labels));
   }
 
   /** The cell of these label values (in `labelNames` order), created once and kept. */
   cell(...values: string[]): HistogramCell {
-    const key = values.join('\u0000');
-    let c = this.cells.get(key);
-    if (!c) {
-      const labels: Record<string, string> = {};
-      this.cellLabelNames.forEach((n, i) => {
-        labels[n] = values[i] ?? '';
-      });
-      c = new HistogramCell(this.bounds, labels);
-      this.cells.set(key, c);
-    }
-    return c;
+    return this.cells.get(values);
   }
 
   /**
@@ -104,7 +94,7 @@ export class CellHistogram<T extends string = string> extends Histogram<T> {
     super.reset();
     // Cells are held by the hooks' per-topic caches: zero them, never drop them. (prom-client's
     // constructor calls reset() before this class's fields exist, hence the `?.`.)
-    this.cells?.forEach((c) => c.clear());
+    for (const c of this.cells?.values() ?? []) c.clear();
   }
 }
 
