@@ -39,6 +39,11 @@ export const ERROR_CODES = {
   NOT_FOUND: 'NOT_FOUND',
   /** A state transition was refused (task already claimed, ...). */
   CONFLICT: 'CONFLICT',
+  /**
+   * A consumer lost the lease on a delivery (another consumer took it over, or the consumer is
+   * closing): its handler's `ctx.signal` aborts with this, and its ack does not count.
+   */
+  LEASE_LOST: 'LEASE_LOST',
   /** Redis or a script answered something unexpected. */
   INTERNAL: 'INTERNAL',
 } as const;

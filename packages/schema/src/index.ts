@@ -15,11 +15,12 @@ export type { Result } from './result';
 export {
   DEFAULT_NAMESPACE,
   TOPIC_KEY_KINDS,
+  GROUP_KEY_KINDS,
   PRIORITIES,
   assertTopic,
   createKeyBuilder,
 } from './keys';
-export type { KeyBuilder, TopicKeyKind, Priority } from './keys';
+export type { KeyBuilder, TopicKeyKind, GroupKeyKind, Priority } from './keys';
 export { uuidv7, uuidv7Time, UUID_V7_RE } from './uuid';
 export { canonicalJson } from './canonical-json';
 export {

@@ -11,6 +11,8 @@ describe('createKeyBuilder', () => {
     expect(keys.lane('orders', 'normal')).toBe('{agentbus:orders}:stream');
     expect(keys.lane('orders', 'urgent')).toBe('{agentbus:orders}:stream:urgent');
     expect(keys.dedupe('orders', 'abc')).toBe('{agentbus:orders}:dedupe:abc');
+    expect(keys.group('orders', 'billing', 'inbox')).toBe('{agentbus:orders}:group:billing:inbox');
+    expect(() => keys.group('orders', 'a b', 'delayed')).toThrow(/invalid group/);
   });
 
   it('gives each partition its own tag so partitions spread over cluster nodes', () => {

@@ -17,8 +17,17 @@ export const TOPIC_KEY_KINDS = [
   'retry',
   'dropped',
   'members',
+  'dlq-dropped',
 ] as const;
 export type TopicKeyKind = (typeof TOPIC_KEY_KINDS)[number];
+
+/**
+ * Per-group keys of a topic (same slot as its streams): `inbox`, a stream only that group reads
+ * (its retries and the replays of its dead letters); `delayed`, its retries not yet due;
+ * `owner`, the lease on one partition held by the consumer that reads it.
+ */
+export const GROUP_KEY_KINDS = ['inbox', 'delayed', 'owner'] as const;
+export type GroupKeyKind = (typeof GROUP_KEY_KINDS)[number];
 
 /** Priority lanes of a topic, most urgent first. */
 export const PRIORITIES = ['urgent', 'high', 'normal', 'low'] as const;
@@ -54,6 +63,8 @@ export interface KeyBuilder {
   topic(topic: string, kind: TopicKeyKind): string;
   /** Dedupe record of one envelope id on a topic (same slot as the topic's stream). */
   dedupe(topic: string, id: string): string;
+  /** A key of one consumer group on a topic: `{ns:topic}:group:<group>:<kind>` (same slot). */
+  group(topic: string, group: string, kind: GroupKeyKind): string;
   /** The stream of one priority lane; `normal` is the topic's main stream. */
   lane(topic: string, priority: Priority): string;
   /** The name of partition `index` of a partitioned topic (`topic.3`): its own hash tag, so its own slot. */
@@ -94,6 +105,7 @@ export function createKeyBuilder(namespace: string = DEFAULT_NAMESPACE): KeyBuil
     namespace,
     topic: (topic, kind) => `${tag(topic)}:${kind}`,
     dedupe: (topic, id) => `${tag(topic)}:dedupe:${part('envelope id', id)}`,
+    group: (topic, group, kind) => `${tag(topic)}:group:${part('group', group)}:${kind}`,
     lane: (topic, priority) =>
       priority === 'normal' ? `${tag(topic)}:stream` : `${tag(topic)}:stream:${priority}`,
     partition: (topic, index) => {

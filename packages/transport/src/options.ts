@@ -12,7 +12,11 @@ export interface TransportOptions {
   codec?: EnvelopeCodecOptions;
   /** Metrics and tracing hooks. Default none. */
   hooks?: TransportHooks;
-  /** Retention runs on a topic at most this often, after publishes to it (ms). Default 10 s; 0 = only on `trim()`. */
+  /**
+   * Retention runs from a timer, once per this many ms on each topic this process published to or
+   * consumed (idle topics too), by one process at a time: the first to take the topic's lock for
+   * the interval trims it. Default 10 s; 0 = only on `trim()`.
+   */
   trimIntervalMs?: number;
   /** Suggested wait given with BACKPRESSURE (ms). Default 1000. */
   backpressureRetryAfterMs?: number;
@@ -34,12 +38,14 @@ export const DEFAULT_CONSUME_OPTIONS = {
   blockMs: 1_000,
   claimIdleMs: 30_000,
   claimIntervalMs: 10_000,
+  /** Lease renewal when not given: this fraction of claimIdleMs. */
+  leaseRenewFraction: 1 / 3,
   reapIdleMs: 60 * 60 * 1000,
   lanes: DEFAULT_LANE_WEIGHTS,
   startId: '0',
   /** Partitioned topics: consumers heartbeat this often to share partitions. */
   membershipIntervalMs: 2_000,
-} as const satisfies Partial<ConsumeOptions> & { membershipIntervalMs: number };
+} as const satisfies Partial<ConsumeOptions> & { membershipIntervalMs: number; leaseRenewFraction: number };
 
 /** The namespace from options, else REDIS_NAMESPACE, else the default. */
 export function resolveNamespace(namespace: string | undefined, env: NodeJS.ProcessEnv = process.env): string {

@@ -2,35 +2,30 @@ import {
   AgentbusError,
   assertTopic,
   createKeyBuilder,
-  encodeEnvelope,
   ERROR_CODES,
-  PRIORITIES,
   type Envelope,
   type KeyBuilder,
-  type Priority,
 } from '@agentbus/schema';
-import { createConsumer } from './consumer';
+import { createConsumer } from './consumer/create-consumer';
 import type { RedisClient } from './redis/connection';
 import { BackpressureError, closedError } from './errors';
-import type { AddOutcome, AddRequest, MembershipBackend, PubSubBackend, StreamBackend } from './internal/stream-backend';
-import { DEFAULT_RETENTION, DEFAULT_TRANSPORT_OPTIONS, resolveNamespace, type TransportOptions } from './options';
-import { partitionFor } from './partition';
-import { compareIds } from './internal/stream-id';
+import type { MembershipBackend, PubSubBackend, StreamBackend } from './internal/stream-backend';
+import { DEFAULT_TRANSPORT_OPTIONS, resolveNamespace, type TransportOptions } from './options';
+import { Lru } from './internal/lru';
+import { startRetention } from './internal/retention';
+import { collectTopicStats } from './internal/topic-stats';
+import { publishRequest, publishResult, resolveTopic, targetOf, type ResolvedTopic, type TopicState } from './internal/topic-config';
 import { createPubSub } from './pubsub';
 import type {
   ConsumeOptions,
   Consumer,
-  GroupInfo,
   Handler,
-  LaneStats,
   PublishOptions,
   PublishResult,
-  RetentionPolicy,
   TopicOptions,
   TopicStats,
   Transport,
   TransportCapabilities,
-  TrimResult,
 } from './types';
 
 export interface TransportBackends {
@@ -44,20 +39,10 @@ export interface TransportBackends {
   shutdown: () => Promise<void>;
 }
 
-/** One partition's stream keys, built once per topic instead of once per message. */
-interface Target {
-  name: string;
-  lanes: Record<Priority, string>;
-  budget: string[];
-}
+/** Topics a transport keeps state for (configuration, retention schedule); the least recently used beyond are forgotten. */
+const TOPIC_STATE_CAP = 10_000;
 
-interface ResolvedTopic {
-  partitions: number;
-  retention: RetentionPolicy;
-  maxBacklog: number;
-  dedupeWindowMs: number;
-  targets: Target[];
-}
+const RETENTION_FIELDS = ['maxAgeMs', 'maxLen', 'hardMaxLen'] as const;
 
 function checkTopicOptions(topic: string, o: TopicOptions): void {
   const bad = (what: string) => {
@@ -68,6 +53,10 @@ function checkTopicOptions(topic: string, o: TopicOptions): void {
   }
   if (o.maxBacklog !== undefined && (!Number.isInteger(o.maxBacklog) || o.maxBacklog < 0)) bad('maxBacklog must be a whole number');
   if (o.dedupeWindowMs !== undefined && (!Number.isFinite(o.dedupeWindowMs) || o.dedupeWindowMs < 0)) bad('dedupeWindowMs must be >= 0');
+  for (const field of RETENTION_FIELDS) {
+    const v = o.retention?.[field];
+    if (v !== undefined && (!Number.isFinite(v) || v < 0)) bad(`retention.${field} must be a number >= 0 (0 = none), got ${v}`);
+  }
 }
 
 /**
@@ -83,89 +72,35 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
   const trimIntervalMs = options.trimIntervalMs ?? DEFAULT_TRANSPORT_OPTIONS.trimIntervalMs;
   const retryAfterMs = options.backpressureRetryAfterMs ?? DEFAULT_TRANSPORT_OPTIONS.backpressureRetryAfterMs;
   const declared = new Map<string, TopicOptions>();
-  const resolved = new Map<string, ResolvedTopic>();
-  const lastTrim = new Map<string, number>();
+  const topics = new Lru<string, TopicState>(TOPIC_STATE_CAP);
   const consumers = new Set<Consumer>();
   let closed = false;
+  const retention = startRetention(b.streams, keys, trimIntervalMs, () => {
+    // A consumed topic stays known while its consumer runs, however many others come and go.
+    for (const c of consumers) config(c.topic);
+    return topics.entries();
+  });
 
   function defineTopic(topic: string, o: TopicOptions): void {
     assertTopic(topic);
     checkTopicOptions(topic, o);
     declared.set(topic, { ...declared.get(topic), ...o });
-    resolved.delete(topic);
+    const known = topics.peek(topic);
+    if (known) known.cfg = resolveTopic(keys, topic, { ...defaults, ...declared.get(topic) });
   }
   for (const [t, o] of Object.entries(options.topics ?? {})) defineTopic(t, o);
 
+  /** The topic's configuration; the topic is now known to retention (first trim an interval later). */
   function config(topic: string): ResolvedTopic {
-    let r = resolved.get(topic);
-    if (!r) {
-      assertTopic(topic);
-      const o = { ...defaults, ...declared.get(topic) };
-      const partitions = o.partitions ?? 1;
-      const names = partitions <= 1 ? [topic] : Array.from({ length: partitions }, (_, p) => keys.partition(topic, p));
-      r = {
-        partitions,
-        retention: o.retention ?? DEFAULT_RETENTION,
-        maxBacklog: o.maxBacklog ?? 0,
-        dedupeWindowMs: o.dedupeWindowMs ?? 0,
-        targets: names.map((name) => {
-          const lanes = Object.fromEntries(PRIORITIES.map((p) => [p, keys.lane(name, p)])) as Record<Priority, string>;
-          return { name, lanes, budget: PRIORITIES.map((p) => lanes[p]) };
-        }),
-      };
-      resolved.set(topic, r);
-    }
-    return r;
+    const known = topics.get(topic);
+    if (known) return known.cfg;
+    const cfg = resolveTopic(keys, topic, { ...defaults, ...declared.get(topic) });
+    topics.set(topic, { cfg, trimDue: Date.now() + trimIntervalMs });
+    return cfg;
   }
 
   function partitionTopics(cfg: ResolvedTopic): string[] {
     return cfg.targets.map((t) => t.name);
-  }
-
-  function targetOf(cfg: ResolvedTopic, env: Envelope, o: PublishOptions | undefined): Target {
-    // Without a partition key the envelope id picks the partition, so a retried publish of the
-    // same envelope meets its dedupe record.
-    return cfg.partitions > 1 ? cfg.targets[partitionFor(o?.partitionKey ?? env.id, cfg.partitions)]! : cfg.targets[0]!;
-  }
-
-  function request(cfg: ResolvedTopic, target: Target, env: Envelope, o: PublishOptions | undefined): AddRequest {
-    const encoded = encodeEnvelope(env, codec);
-    if (!encoded.ok) throw encoded.error;
-    const stream = target.lanes[env.priority];
-    if (stream === undefined) {
-      throw new AgentbusError(ERROR_CODES.INVALID_MESSAGE, `envelope ${env.id}: unknown priority ${String(env.priority)}`);
-    }
-    const req: AddRequest = { stream, raw: encoded.value };
-    if (o?.headers) req.headers = JSON.stringify(o.headers);
-    const window = o?.dedupeWindowMs ?? cfg.dedupeWindowMs;
-    if (window > 0) {
-      req.dedupeKey = keys.dedupe(target.name, env.id);
-      req.dedupeWindowMs = window;
-    }
-    if (cfg.maxBacklog > 0) {
-      req.maxBacklog = cfg.maxBacklog;
-      req.budgetStreams = target.budget;
-    }
-    return req;
-  }
-
-  function result(env: Envelope, out: AddOutcome, target: Target): PublishResult | null {
-    if (out.kind === 'backpressure') return null;
-    return { id: env.id, streamId: out.streamId, topic: target.name, duplicate: out.kind === 'duplicate' };
-  }
-
-  function afterPublish(topic: string, cfg: ResolvedTopic): void {
-    if (trimIntervalMs <= 0) return;
-    const now = Date.now();
-    const last = lastTrim.get(topic);
-    if (last === undefined) {
-      // First publish in this process: start the clock; retention runs an interval later.
-      lastTrim.set(topic, now);
-      return;
-    }
-    if (now - last < trimIntervalMs) return;
-    lastTrim.set(topic, now);
-    void trimTopic(topic, cfg.retention).catch(() => undefined);
   }
 
   function guard(): void {
@@ -176,13 +111,12 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
     guard();
     const cfg = config(topic);
     const target = targetOf(cfg, env, o);
-    const req = request(cfg, target, env, o);
+    const req = publishRequest(keys, codec, cfg, target, env, o);
     const started = hooks.onPublish ? performance.now() : 0;
     const out = await b.streams.add(req);
     if (out.kind === 'backpressure') throw new BackpressureError(topic, out.length, cfg.maxBacklog, retryAfterMs);
     if (hooks.onPublish) hooks.onPublish(topic, env, performance.now() - started);
-    afterPublish(topic, cfg);
-    return result(env, out, target)!;
+    return publishResult(env, out, target)!;
   }
 
   async function publishBatch(topic: string, envs: readonly Envelope[], o?: PublishOptions): Promise<PublishResult[]> {
@@ -190,10 +124,10 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
     if (envs.length === 0) return [];
     const cfg = config(topic);
     const targets = envs.map((env) => targetOf(cfg, env, o));
-    const reqs = envs.map((env, i) => request(cfg, targets[i]!, env, o));
+    const reqs = envs.map((env, i) => publishRequest(keys, codec, cfg, targets[i]!, env, o));
     const started = hooks.onPublish ? performance.now() : 0;
     const outs = await b.streams.addBatch(reqs);
-    const results = outs.map((out, i) => result(envs[i]!, out, targets[i]!));
+    const results = outs.map((out, i) => publishResult(envs[i]!, out, targets[i]!));
     const refused = outs.find((out) => out.kind === 'backpressure');
     if (refused && refused.kind === 'backpressure') {
       throw new BackpressureError(topic, refused.length, cfg.maxBacklog, retryAfterMs, results);
@@ -202,7 +136,6 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
       const ms = (performance.now() - started) / envs.length;
       for (const env of envs) hooks.onPublish(topic, env, ms);
     }
-    afterPublish(topic, cfg);
     return results as PublishResult[];
   }
 
@@ -227,69 +160,10 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
     });
   }
 
-  async function trimTopic(topic: string, policy: RetentionPolicy): Promise<TrimResult> {
-    const cfg = config(topic);
-    const now = Date.now();
-    const total: TrimResult = { trimmed: 0, droppedUnacked: 0 };
-    for (const t of partitionTopics(cfg)) {
-      const droppedKey = keys.topic(t, 'dropped');
-      for (const p of PRIORITIES) {
-        const r = await b.streams.trim(keys.lane(t, p), policy, now, droppedKey);
-        total.trimmed += r.trimmed;
-        total.droppedUnacked += r.droppedUnacked;
-      }
-    }
-    return total;
-  }
-
   async function stats(topic: string): Promise<TopicStats> {
     guard();
     const cfg = config(topic);
-    const streams: LaneStats[] = [];
-    let dropped = 0;
-    const parts = partitionTopics(cfg);
-    await Promise.all(
-      parts.map(async (t) => {
-        const [lanes, d] = await Promise.all([
-          Promise.all(PRIORITIES.map(async (lane) => ({ lane, ...(await b.streams.info(keys.lane(t, lane))) }))),
-          b.streams.dropped(keys.topic(t, 'dropped')),
-        ]);
-        streams.push(...lanes);
-        dropped += d;
-      }),
-    );
-    streams.sort((a, b2) => (a.stream < b2.stream ? -1 : a.stream > b2.stream ? 1 : 0));
-    const groups = new Map<string, GroupInfo>();
-    for (const s of streams) {
-      for (const g of s.groups) {
-        const acc = groups.get(g.name);
-        if (!acc) {
-          groups.set(g.name, { ...g, consumers: g.consumers.map((c) => ({ ...c })) });
-          continue;
-        }
-        acc.pending += g.pending;
-        acc.lag = acc.lag === null || g.lag === null ? null : acc.lag + g.lag;
-        if (compareIds(g.lastDeliveredId, acc.lastDeliveredId) > 0) acc.lastDeliveredId = g.lastDeliveredId;
-        for (const c of g.consumers) {
-          const have = acc.consumers.find((x) => x.name === c.name);
-          if (have) {
-            have.pending += c.pending;
-            have.idleMs = Math.min(have.idleMs, c.idleMs);
-          } else acc.consumers.push({ ...c });
-        }
-      }
-    }
-    const main = streams.find((s) => s.stream === keys.lane(parts[0]!, 'normal'));
-    return {
-      topic,
-      partitions: cfg.partitions,
-      length: streams.reduce((n, s) => n + s.length, 0),
-      firstId: main?.firstId ?? null,
-      lastId: main?.lastId ?? null,
-      groups: [...groups.values()],
-      streams,
-      droppedUnacked: dropped,
-    };
+    return collectTopicStats(b.streams, keys, topic, cfg.partitions, partitionTopics(cfg));
   }
 
   return {
@@ -306,12 +180,14 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
     stats,
     trim: (topic, policy) => {
       guard();
-      return trimTopic(topic, policy ?? config(topic).retention);
+      const cfg = config(topic);
+      return retention.trimTopic(cfg, policy ?? cfg.retention);
     },
     health: () => b.streams.health(),
     async close() {
       if (closed) return;
       closed = true;
+      retention.stop();
       await Promise.all([...consumers].map((c) => c.close()));
       await b.pubsub.close();
       await b.streams.close();

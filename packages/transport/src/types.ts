@@ -18,15 +18,32 @@ export interface TransportCapabilities {
   shardedPubSub: boolean;
 }
 
-/** How long a topic keeps its entries. Trimming never removes an entry a group has not acked. */
+/**
+ * How long a topic keeps its entries, per lane stream (and per partition). Apart from
+ * `hardMaxLen`, trimming never removes an entry some group has not acked, nor any entry after it:
+ * the bound is the oldest entry pending in, or not yet delivered to, any group of the stream.
+ * Each trim call does bounded work (at most 10,000 entries removed, 1,000 ids read; never a range
+ * of entries loaded), so a large backlog is trimmed over several calls.
+ */
 export interface RetentionPolicy {
-  /** Keep entries newer than this many ms (MINID). Default 24 h. */
+  /**
+   * Remove entries older than this many ms (their id's time before now - maxAgeMs: MINID), up to
+   * the bound. Default 24 h.
+   */
   maxAgeMs?: number;
-  /** Keep at most about this many entries (MAXLEN ~). Default: no count limit. */
+  /**
+   * Remove the oldest entries beyond this many, up to the bound. Applied as MAXLEN when the bound
+   * is proven to lie within the newest `maxLen` entries, else as MINID of the bound when at least
+   * `maxLen` entries are proven to lie from it on; when neither can be proven cheaply (acks out of
+   * order after an old pending entry) it trims only to a point proven safe, keeping more than
+   * `maxLen`, or waits (age still applies). maxLen itself never leaves fewer than `maxLen` entries.
+   * Default: no count limit.
+   */
   maxLen?: number;
   /**
-   * Hard cap on entries, applied even to entries some group has not acked. Every entry dropped
-   * unacked is counted (`TopicStats.droppedUnacked`), never silent. Default: none.
+   * Hard cap on entries: the oldest beyond it are removed even when some group has not acked them,
+   * at most 1,000 per call. Every entry dropped unacked is counted (`TopicStats.droppedUnacked`),
+   * never silent. Default: none.
    */
   hardMaxLen?: number;
 }
@@ -55,6 +72,11 @@ export interface PublishOptions {
   headers?: Headers;
   /** Overrides the topic's dedupe window for this publish (ms); 0 turns it off. */
   dedupeWindowMs?: number;
+  /**
+   * Deliver to this consumer group only, through its inbox stream (retries and replays use it):
+   * no other group of the topic sees the message. Default: every group.
+   */
+  group?: string;
 }
 
 export interface PublishResult {
@@ -86,8 +108,17 @@ export interface DeliveryContext {
   lane: Priority;
   group: string;
   consumer: string;
-  /** Aborted when the consumer is closed with a deadline that passed. */
-  signal: AbortSignal;
+  /**
+   * Aborted when this delivery's lease is lost (another consumer took the entry over, after this
+   * one failed to renew it for `claimIdleMs`), when `handlerTimeoutMs` passed, or when the consumer
+   * is closed and its deadline passed. The reason is an AgentbusError (LEASE_LOST, TIMEOUT, CLOSED).
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Renews the lease on this entry now (it is renewed every `leaseRenewMs` anyway): for a handler
+   * that blocked the event loop. Resolves false when the lease was already lost.
+   */
+  extend(): Promise<boolean>;
 }
 
 export type Handler = (env: Envelope, ctx: DeliveryContext) => Promise<void> | void;
@@ -136,12 +167,30 @@ export interface ConsumeOptions {
   consumer?: string;
   /** Handlers running at once. Default 16. Never more are in flight. */
   concurrency?: number;
-  /** Entries read ahead per lane beyond the running handlers. Default = concurrency. */
+  /**
+   * Entries read ahead beyond the running handlers, over all lanes together (one window of
+   * `concurrency + prefetch`). Buffered entries keep their lease. Default = concurrency.
+   */
   prefetch?: number;
   /** XREADGROUP BLOCK in ms. Default 1000. */
   blockMs?: number;
-  /** Reclaim entries pending longer than this on another consumer (XAUTOCLAIM). Default 30 s. */
+  /**
+   * Reclaim entries pending longer than this on another consumer (XAUTOCLAIM). A live consumer
+   * renews the entries it holds, so this is how long a dead consumer's entries wait, not a cap on
+   * handler time. Default 30 s.
+   */
   claimIdleMs?: number;
+  /**
+   * How often the consumer renews its lease on the entries it holds (buffered or running): their
+   * idle time is reset (XCLAIM JUSTID, the delivery count does not move). Default `claimIdleMs / 3`;
+   * 0 turns leases off (a handler running past `claimIdleMs` is then run again elsewhere).
+   */
+  leaseRenewMs?: number;
+  /**
+   * A handler still running after this long fails with TIMEOUT (its signal aborts; the entry goes
+   * to `onRejected` like any failure, and its slot is freed). Default: none.
+   */
+  handlerTimeoutMs?: number;
   /** How often to look for entries to reclaim. Default 10 s (and once at start). */
   claimIntervalMs?: number;
   /** Remove consumers idle this long with nothing pending from the group. Default 1 h; 0 = never. */
@@ -176,6 +225,8 @@ export interface Consumer {
   ready(): Promise<void>;
   /** Handlers running now. */
   inFlight(): number;
+  /** The partitions this consumer reads now: `[0]` for an unpartitioned topic. */
+  partitions(): readonly number[];
   /** Counters since start. */
   counters(): ConsumerCounters;
   /**
@@ -192,6 +243,10 @@ export interface ConsumerCounters {
   expired: number;
   invalid: number;
   reclaimed: number;
+  /** Deliveries whose lease was lost (taken over elsewhere): their outcome was not counted. */
+  leaseLost: number;
+  /** Pending entries found deleted (trimmed or XDEL'd) and settled. */
+  deleted: number;
 }
 
 /** A Pub/Sub message handler; a payload that is not a valid envelope goes to `onInvalid`. */
@@ -287,6 +342,8 @@ export interface TransportHooks {
   onAck?(topic: string, env: Envelope, ctx: DeliveryContext, handlerMs: number): void;
   onReject?(rejection: Rejection): void;
   onReclaim?(topic: string, group: string, count: number): void;
+  /** A consumer lost its lease on `count` deliveries (their acks did not count). */
+  onLeaseLost?(topic: string, group: string, count: number): void;
 }
 
 export interface Transport {
@@ -310,7 +367,12 @@ export interface Transport {
   /** Starts a consumer-group consumer; it runs until closed. */
   consume(topic: string, handler: Handler, options: ConsumeOptions): Consumer;
   stats(topic: string): Promise<TopicStats>;
-  /** Applies the retention policy now (it also runs on its own after publishes). */
+  /**
+   * Applies the retention policy (the topic's, unless `policy` is given) to every lane and
+   * partition now, in at most 100 bounded steps per stream (up to 1,000,000 entries by the
+   * policy, 100,000 by the hard cap); what is left waits for the next call. Retention also runs
+   * on its own every `trimIntervalMs`.
+   */
   trim(topic: string, policy?: RetentionPolicy): Promise<TrimResult>;
   health(): Promise<HealthReport>;
   /** Closes consumers, subscriptions and connections. */

@@ -372,6 +372,123 @@ export function describeTransportConformance(
       });
     });
 
+    describe('leases', () => {
+      it('a handler running several times claimIdleMs keeps its entry: run once, never reclaimed, never concurrent', async () => {
+        const t = transport();
+        const topic = unique('lease-long');
+        const group = unique('group');
+        const runs = new Map<string, number>();
+        let running = 0;
+        let most = 0;
+        const handler: Handler = async (m, ctx) => {
+          runs.set(m.id, (runs.get(m.id) ?? 0) + 1);
+          running++;
+          most = Math.max(most, running);
+          expect(ctx.deliveryCount).toBe(1);
+          await sleep(700);
+          running--;
+        };
+        const opts = { group, claimIdleMs: 200, claimIntervalMs: 50, concurrency: 2 };
+        const a = consume(topic, handler, opts);
+        const b = consume(topic, handler, opts);
+        await Promise.all([a.ready(), b.ready()]);
+        await t.publishBatch(topic, envelopes(4));
+        await eventually(() => expect(a.counters().acked + b.counters().acked).toBe(4), WAIT_MS * 2);
+        await settled(topic, group);
+        expect([...runs.values()]).toEqual([1, 1, 1, 1]);
+        expect(a.counters().reclaimed + b.counters().reclaimed).toBe(0);
+        expect(a.counters().leaseLost + b.counters().leaseLost).toBe(0);
+      });
+
+      it('one window over all lanes: never more pending for a consumer than concurrency + prefetch', async () => {
+        const t = transport();
+        const topic = unique('lease-window');
+        const group = unique('group');
+        const gate = deferred();
+        const c = consume(topic, () => gate.promise, { group, concurrency: 1, prefetch: 1 });
+        await c.ready();
+        for (const priority of ['urgent', 'high', 'normal', 'low'] as const) {
+          await t.publishBatch(topic, envelopes(5, { priority }));
+        }
+        await eventually(() => expect(c.inFlight()).toBe(1));
+        await sleep(300);
+        const g = await groupStats(topic, group);
+        expect(g.pending).toBe(2);
+        gate.resolve();
+        await eventually(() => expect(c.counters().acked).toBe(20));
+      });
+
+      it('a consumer that lost its lease sees its signal abort with LEASE_LOST, and its ack does not count', async () => {
+        const t = transport();
+        const topic = unique('lease-lost');
+        const group = unique('group');
+        let reason: unknown;
+        // Renewing slower than claimIdleMs: the other consumer takes the entry over meanwhile.
+        const slow = consume(
+          topic,
+          (_m, ctx) =>
+            new Promise<void>((resolve) => {
+              ctx.signal.addEventListener('abort', () => {
+                reason = ctx.signal.reason;
+                resolve();
+              });
+            }),
+          { group, claimIdleMs: 5_000, leaseRenewMs: 600, claimIntervalMs: 60_000 },
+        );
+        await slow.ready();
+        await t.publish(topic, envelope('contested'));
+        await eventually(() => expect(slow.inFlight()).toBe(1));
+        const counts: number[] = [];
+        const thief = consume(topic, (_m, ctx) => void counts.push(ctx.deliveryCount), {
+          group,
+          claimIdleMs: 150,
+          claimIntervalMs: 50,
+        });
+        await eventually(() => expect(counts).toEqual([2]));
+        await eventually(() => expect(slow.counters().leaseLost).toBe(1));
+        expect(isAgentbusError(reason) && (reason as { code: string }).code).toBe('LEASE_LOST');
+        await settled(topic, group);
+        expect(slow.counters().acked).toBe(0);
+        expect(thief.counters().acked).toBe(1);
+      });
+
+      it('handlerTimeoutMs fails a run that takes too long: its signal aborts with TIMEOUT and onRejected gets it', async () => {
+        const t = transport();
+        const topic = unique('lease-timeout');
+        const group = unique('group');
+        const rejected: Rejection[] = [];
+        let aborted: unknown;
+        const c = consume(
+          topic,
+          (_m, ctx) => {
+            ctx.signal.addEventListener('abort', () => (aborted = ctx.signal.reason));
+            return never();
+          },
+          { group, handlerTimeoutMs: 100, onRejected: (r) => (rejected.push(r), 'ack') },
+        );
+        await c.ready();
+        await t.publish(topic, envelope('slow'));
+        await eventually(() => expect(rejected).toHaveLength(1));
+        expect(rejected[0]!.reason).toBe('handler-error');
+        expect((rejected[0]!.error as { code?: string }).code).toBe('TIMEOUT');
+        expect((aborted as { code?: string }).code).toBe('TIMEOUT');
+        await settled(topic, group);
+        expect(c.inFlight()).toBe(0);
+      });
+
+      it('ctx.extend() renews the lease while held', async () => {
+        const t = transport();
+        const topic = unique('lease-extend');
+        const group = unique('group');
+        const extended: boolean[] = [];
+        const c = consume(topic, async (_m, ctx) => void extended.push(await ctx.extend()), { group });
+        await c.ready();
+        await t.publish(topic, envelope('x'));
+        await eventually(() => expect(extended).toEqual([true]));
+        await settled(topic, group);
+      });
+    });
+
     describe('partitions and priority lanes', () => {
       it('a partitioned topic keeps one key on one partition, spreads keys, and one group consumes them all', async () => {
         const t = transport();
@@ -675,6 +792,44 @@ export function describeTransportConformance(
         expect(stats.length).toBe(2);
         expect(stats.firstId).toBe(results[3]!.streamId);
         expect(stats.droppedUnacked).toBe(2);
+      });
+
+      it('with acks out of order, maxLen removes only what an earlier trim proved to be acked', async () => {
+        const t = transport();
+        const topic = unique('trim-ooo');
+        const group = unique('group');
+        const sent = envelopes(6);
+        const results = await t.publishBatch(topic, sent.slice(0, 3));
+        // Nothing to trim yet, but this trim remembers where the stream ended (entry 3).
+        expect(await t.trim(topic, { maxLen: 100 })).toEqual({ trimmed: 0, droppedUnacked: 0 });
+        results.push(...(await t.publishBatch(topic, sent.slice(3))));
+        const hung = sent[4]!.id;
+        const c = consume(topic, (m) => (m.id === hung ? never() : undefined), { group, concurrency: 6 });
+        // Entry 5 hangs; 1-4 and 6 are acked: a count of what is pending or undelivered says 1,
+        // not how many entries sit from entry 5 on.
+        await eventually(async () => {
+          expect(c.counters().acked).toBe(5);
+          const g = await groupStats(topic, group);
+          expect(g.pending).toBe(1);
+          expect(g.lag ?? 0).toBe(0);
+        });
+
+        // From entry 3 on there are 4 entries, so at most 4 from entry 5 on: MAXLEN 5 is safe.
+        expect(await t.trim(topic, { maxLen: 5 })).toEqual({ trimmed: 1, droppedUnacked: 0 });
+        // MAXLEN 2 might cut into entry 5; trimming to entry 3 keeps 4 >= 2 and is safe.
+        expect(await t.trim(topic, { maxLen: 2 })).toEqual({ trimmed: 1, droppedUnacked: 0 });
+        expect(await t.trim(topic, { maxLen: 2 })).toEqual({ trimmed: 0, droppedUnacked: 0 });
+        const stats = await t.stats(topic);
+        expect(stats.length).toBe(4);
+        expect(stats.firstId).toBe(results[2]!.streamId);
+      });
+
+      it('refuses a negative retention value, naming it', async () => {
+        const t = transport();
+        const topic = unique('trim-bad');
+        await t.publish(topic, envelope(1));
+        await expect(t.trim(topic, { maxLen: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('maxLen') });
+        expect(() => t.defineTopic(topic, { retention: { hardMaxLen: Number.NaN } })).toThrow(/retention\.hardMaxLen/);
       });
     });
 

@@ -61,6 +61,41 @@ export interface ReadRequest {
   readerKey?: string;
 }
 
+export interface LaneReadRequest {
+  group: string;
+  consumer: string;
+  /** Lanes (and the group's inbox) of one partition, one hash slot. */
+  streams: readonly string[];
+  /** One weight per stream: the budget is shared by weight, then what is left to the busy ones. */
+  weights: readonly number[];
+  /** Most entries to read over all streams (the free room of the consumer's window). */
+  budget: number;
+  /** Read only while `key` holds `token` (the partition lease). */
+  fence?: { key: string; token: string };
+}
+
+export type LaneReadResult =
+  | { kind: 'entries'; results: ReadResult[] }
+  | { kind: 'empty'; lastIds: string[] }
+  | { kind: 'fenced' };
+
+export interface WaitRequest {
+  streams: readonly string[];
+  /** One id per stream: wait for an entry newer than it. */
+  after: readonly string[];
+  blockMs: number;
+  signal?: AbortSignal;
+  /** Names the waiter's connection, as `ReadRequest.readerKey`. */
+  readerKey?: string;
+}
+
+export interface ClaimPage {
+  entries: ClaimedEntry[];
+  /** The cursor of the next step; `0-0` when the scan went round the whole pending list. */
+  next: string;
+  deleted: string[];
+}
+
 export interface ReadResult {
   stream: string;
   entries: RawEntry[];
@@ -76,14 +111,38 @@ export interface StreamBackend {
   read(req: ReadRequest): Promise<ReadResult[]>;
   /** XACK; many streams in one round trip. */
   ack(group: string, acks: ReadonlyMap<string, readonly string[]>): Promise<void>;
-  /** XAUTOCLAIM for `consumer`, with each entry's delivery count (after the claim). */
+  /**
+   * New entries of one partition's streams for one consumer, with one budget over all of them
+   * (atomic, and fenced by the partition lease when `fence` is set). When nothing is new, the
+   * newest id of each stream, for `waitForEntries`.
+   */
+  readLanes(req: LaneReadRequest): Promise<LaneReadResult>;
+  /**
+   * Resolves once one of `streams` has an entry newer than its id in `after`, when `blockMs`
+   * passed, or when `signal` aborts. Reads nothing for any group (XREAD BLOCK on its own connection).
+   */
+  waitForEntries(req: WaitRequest): Promise<void>;
+  /**
+   * Renews this consumer's lease on held entries (idle time reset, delivery count unchanged), or,
+   * with `mode: 'ack'`, acks them; either only for entries still pending for `consumer`. Returns
+   * the ids it no longer owns.
+   */
+  lease(stream: string, group: string, consumer: string, ids: readonly string[], mode: 'renew' | 'ack'): Promise<string[]>;
+  /**
+   * One XAUTOCLAIM step from `cursor` for `consumer`, with each entry's delivery count (after the
+   * claim). `deleted`: ids that were pending but whose entries are gone (trimmed or XDEL'd); they
+   * are no longer pending when this returns.
+   */
   claim(
     stream: string,
     group: string,
     consumer: string,
     minIdleMs: number,
     count: number,
-  ): Promise<ClaimedEntry[]>;
+    cursor: string,
+  ): Promise<ClaimPage>;
+  /** Moves every pending entry of the group to `consumer` (ids only; a partition takeover). */
+  takeOver(stream: string, group: string, consumer: string, cursor: string, count: number): Promise<{ next: string; moved: number }>;
   /** Delivery counts of entries pending for `consumer` (for its own pending read at start). */
   deliveryCounts(stream: string, group: string, ids: readonly string[]): Promise<Map<string, number>>;
   /** Removes consumers idle longer than `idleMs` that have nothing pending; returns their names. */
@@ -97,6 +156,11 @@ export interface StreamBackend {
   /** Releases what a reader held (its blocking connection). */
   releaseReader?(readerKey: string): void;
   close(): Promise<void>;
+  /**
+   * Sets `key` to `token` for `ttlMs` unless it exists (SET NX PX); true when this call set it.
+   * Never released early: the expiry is the lock's length.
+   */
+  tryLock(key: string, token: string, ttlMs: number): Promise<boolean>;
 }
 
 /**
@@ -104,9 +168,16 @@ export interface StreamBackend {
  * members seen within `ttlMs` share the partitions.
  */
 export interface MembershipBackend {
-  /** Records `member` as alive at `now`; returns the members alive within `ttlMs`, sorted. */
-  heartbeat(key: string, member: string, now: number, ttlMs: number): Promise<string[]>;
+  /**
+   * Records `member` as alive now, by the server's clock (clients' clocks may be skewed); returns
+   * the members alive within `ttlMs`, sorted.
+   */
+  heartbeat(key: string, member: string, ttlMs: number): Promise<string[]>;
   leave(key: string, member: string): Promise<void>;
+  /** Takes or renews the lease at `key` for `token`; false when another token holds it. */
+  acquireLease(key: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up if `token` holds it. */
+  releaseLease(key: string, token: string): Promise<void>;
 }
 
 export type RawMessageHandler = (raw: string, channel: string) => void;

@@ -1,6 +1,6 @@
 import type { MembershipBackend } from '../internal/stream-backend';
 import { closedError } from '../errors';
-import { createMemoryStore, sortedSet, storeState, type MemoryStore } from './memory-store';
+import { createMemoryStore, getString, setString, sortedSet, storeState, type MemoryStore } from './memory-store';
 
 export interface MemoryMembershipOptions {
   /** The data to share with other memory backends (as processes share a Redis). Default: a fresh store. */
@@ -23,13 +23,14 @@ export function createMemoryMembership(options: MemoryMembershipOptions = {}): M
   let closed = false;
 
   return {
-    async heartbeat(key, member, nowMs, ttlMs) {
+    async heartbeat(key, member, ttlMs) {
       if (closed) throw closedError('memory membership');
-      const set = sortedSet(state, key, now(), true)!;
+      const nowMs = now();
+      const set = sortedSet(state, key, nowMs, true)!;
       set.members.set(member, nowMs);
       // ZREMRANGEBYSCORE -inf (now - ttl): inclusive.
       for (const [m, score] of set.members) if (score <= nowMs - ttlMs) set.members.delete(m);
-      set.expiresAt = now() + ttlMs * 10;
+      set.expiresAt = nowMs + ttlMs * 10;
       return [...set.members.keys()].sort();
     },
 
@@ -37,6 +38,18 @@ export function createMemoryMembership(options: MemoryMembershipOptions = {}): M
       // Best effort, like the Redis backend: a member that did not leave expires after its ttl.
       if (closed) return;
       sortedSet(state, key, now(), false)?.members.delete(member);
+    },
+
+    async acquireLease(key, token, ttlMs) {
+      if (closed) throw closedError('memory membership');
+      const holder = getString(state, key, now());
+      if (holder !== undefined && holder !== token) return false;
+      setString(state, key, token, now(), ttlMs);
+      return true;
+    },
+
+    async releaseLease(key, token) {
+      if (!closed && getString(state, key, now()) === token) state.strings.delete(key);
     },
 
     async close() {

@@ -125,7 +125,7 @@ describe('memory stream backend: consumer groups', () => {
     );
     // The history reads re-delivered c1's entries: their idle time restarted, unlike c2's.
     clock.advance(10);
-    expect((await backend.claim(S, 'g', 'c3', 50, 10)).map((e) => e.id)).toEqual([added[2]]);
+    expect((await backend.claim(S, 'g', 'c3', 50, 10, '0-0')).entries.map((e) => e.id)).toEqual([added[2]]);
   });
 
   it('a history read answers at once, with its stream and no entries when nothing is pending', async () => {
@@ -178,7 +178,7 @@ describe('memory stream backend: consumer groups', () => {
     const { backend } = setup();
     await addN(backend, 1);
     await expect(read(backend, 'c')).rejects.toMatchObject({ code: 'NOT_FOUND', message: /NOGROUP/ });
-    await expect(backend.claim(S, 'g', 'c', 0, 10)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(backend.claim(S, 'g', 'c', 0, 10, '0-0')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(backend.deliveryCounts(S, 'g', ['1-0'])).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await backend.reap(S, 'g', 0)).toEqual([]);
   });
@@ -201,14 +201,14 @@ describe('memory stream backend: XAUTOCLAIM', () => {
     await read(backend, 'dead', '>', 1); // delivered later: not idle enough yet
     clock.advance(500);
 
-    expect(await backend.claim(S, 'g', 'alive', 1_000, 10)).toEqual([
+    expect((await backend.claim(S, 'g', 'alive', 1_000, 10, '0-0')).entries).toEqual([
       { id: added[0], raw: 'm0', deliveryCount: 2 },
       { id: added[1], raw: 'm1', deliveryCount: 2 },
     ]);
     // Claimed entries now belong to the claimer and their idle time restarted.
     expect(await ids(backend, 'alive', '0')).toEqual(added.slice(0, 2));
     expect(await ids(backend, 'dead', '0')).toEqual([added[2]]);
-    expect(await backend.claim(S, 'g', 'other', 1_000, 10)).toEqual([]);
+    expect((await backend.claim(S, 'g', 'other', 1_000, 10, '0-0')).entries).toEqual([]);
     const g = await groupInfo(backend);
     expect(g.consumers.map((c) => [c.name, c.pending])).toEqual([
       ['alive', 2],
@@ -222,8 +222,8 @@ describe('memory stream backend: XAUTOCLAIM', () => {
     await backend.ensureGroup(S, 'g', '0');
     await read(backend, 'dead');
     clock.advance(10);
-    expect((await backend.claim(S, 'g', 'c', 10, 2)).map((e) => e.id)).toEqual(added.slice(0, 2));
-    expect((await backend.claim(S, 'g', 'c2', 10, 100)).map((e) => e.id)).toEqual(added.slice(2));
+    expect((await backend.claim(S, 'g', 'c', 10, 2, '0-0')).entries.map((e) => e.id)).toEqual(added.slice(0, 2));
+    expect((await backend.claim(S, 'g', 'c2', 10, 100, '0-0')).entries.map((e) => e.id)).toEqual(added.slice(2));
   });
 
   it('drops pending entries whose stream entry was trimmed, without returning them', async () => {
@@ -233,8 +233,9 @@ describe('memory stream backend: XAUTOCLAIM', () => {
     await read(backend, 'dead');
     await backend.trim(S, { hardMaxLen: 1 }, clock.now(), DROPPED);
     clock.advance(100);
-    const claimed = await backend.claim(S, 'g', 'c', 100, 10);
-    expect(claimed.map((e) => e.id)).toEqual([added[2]]);
+    const page = await backend.claim(S, 'g', 'c', 100, 10, '0-0');
+    expect(page.entries.map((e) => e.id)).toEqual([added[2]]);
+    expect(page.deleted).toEqual([added[0], added[1]]);
     const g = await groupInfo(backend);
     expect(g.pending).toBe(1);
   });
@@ -242,7 +243,7 @@ describe('memory stream backend: XAUTOCLAIM', () => {
   it('does not create the claimer when there was nothing to claim', async () => {
     const { backend } = setup();
     await backend.ensureGroup(S, 'g', '0');
-    expect(await backend.claim(S, 'g', 'nobody', 0, 10)).toEqual([]);
+    expect((await backend.claim(S, 'g', 'nobody', 0, 10, '0-0')).entries).toEqual([]);
     expect((await groupInfo(backend)).consumers).toEqual([]);
   });
 });

@@ -1,19 +1,22 @@
 import type {
   AddOutcome,
   AddRequest,
-  ClaimedEntry,
+  ClaimPage,
+  LaneReadRequest,
+  LaneReadResult,
   RawEntry,
   ReadRequest,
   ReadResult,
   StreamBackend,
+  WaitRequest,
 } from '../internal/stream-backend';
+import { pendingFrom, readWithinBudget, toRaw } from './memory-lane-read';
 import type { GroupInfo, HealthReport, LaneStats, RetentionPolicy, TrimResult } from '../types';
 import { closedError } from '../errors';
 import { invalidArgument, noGroupError } from './memory-errors';
 import {
   createMemoryStore,
   getString,
-  incrementBy,
   setString,
   signalStream,
   storeState,
@@ -23,14 +26,13 @@ import {
 import {
   MemoryStream,
   deliverNew,
-  isUnacked,
   removePending,
   touchConsumer,
   transferPending,
   type ConsumerGroup,
-  type StreamEntry,
 } from './memory-stream';
 import { compareStreamIds, formatStreamId, parseStreamId, type StreamId } from './stream-id';
+import { trimMemoryStream } from './memory-trim';
 
 export interface MemoryStreamBackendOptions {
   /** The data to share with other memory backends (as processes share a Redis). Default: a fresh store. */
@@ -50,17 +52,6 @@ interface ReadTarget {
 
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
-function toRaw(entry: StreamEntry): RawEntry {
-  return entry.headers === null ? { id: entry.key, raw: entry.raw } : { id: entry.key, raw: entry.raw, headers: entry.headers };
-}
-
-function nonNegative(name: string, value: number | undefined): number {
-  if (value === undefined) return 0;
-  if (!Number.isFinite(value) || value < 0) {
-    throw invalidArgument(`invalid retention ${name} ${value}: use a number >= 0 (0 = none)`);
-  }
-  return Math.floor(value);
-}
 
 /**
  * The stream primitives in memory, with the semantics of the Redis commands and scripts the Redis
@@ -235,38 +226,100 @@ export function createMemoryStreamBackend(
       }
     },
 
-    async claim(streamName, groupName, consumerName, minIdleMs, count): Promise<ClaimedEntry[]> {
+    async readLanes(req: LaneReadRequest): Promise<LaneReadResult> {
+      assertOpen();
+      if (req.fence && getString(state, req.fence.key, now()) !== req.fence.token) return { kind: 'fenced' };
+      const targets = resolveTargets({ ...req, ids: req.streams.map(() => '>'), count: 0, blockMs: 0 });
+      return readWithinBudget(targets, req, now());
+    },
+
+    async waitForEntries(req: WaitRequest): Promise<void> {
+      assertOpen();
+      if (req.signal?.aborted) return;
+      const after = req.after.map(parseStreamId);
+      const ready = () =>
+        req.streams.some((name, i) => (state.streams.get(name)?.countAfter(after[i]!) ?? 0) > 0);
+      if (ready()) return;
+      await new Promise<void>((resolve) => {
+        const finish = (): void => {
+          if (!state.blocked.delete(wait)) return;
+          clearTimeout(timer);
+          req.signal?.removeEventListener('abort', finish);
+          resolve();
+        };
+        const wait: BlockedRead = {
+          streams: new Set(req.streams),
+          owner,
+          tryServe: () => (ready() ? (finish(), true) : false),
+          wake: finish,
+        };
+        state.blocked.add(wait);
+        const timer = setTimeout(finish, req.blockMs);
+        req.signal?.addEventListener('abort', finish, { once: true });
+      });
+    },
+
+    async lease(streamName, groupName, consumerName, ids, mode) {
+      assertOpen();
+      const group = state.streams.get(streamName)?.groups.get(groupName);
+      const t = now();
+      const lost: string[] = [];
+      for (const id of ids) {
+        const record = group?.pel.get(formatStreamId(parseStreamId(id)));
+        if (!group || !record || record.consumer !== consumerName) {
+          lost.push(id);
+          continue;
+        }
+        if (mode === 'ack') removePending(group, record.key);
+        else record.deliveryTime = t;
+      }
+      return lost;
+    },
+
+    async claim(streamName, groupName, consumerName, minIdleMs, count, cursor): Promise<ClaimPage> {
       assertOpen();
       if (!Number.isInteger(count) || count < 1) throw invalidArgument(`claim count ${count}: must be > 0`);
       const { stream, group } = groupOf(streamName, groupName);
       const t = now();
       const minIdle = Math.max(0, minIdleMs);
-      const claimed: ClaimedEntry[] = [];
-      let attempts = count * 10;
-      let remaining = count;
-      let claimer = group.consumers.get(consumerName);
-      let touched = false;
-      // The group's PEL in id order; deleting the visited record while iterating a Map is safe.
-      for (const record of group.pel.values()) {
-        if (attempts-- <= 0 || remaining <= 0) break;
+      const page: ClaimPage = { entries: [], next: '0-0', deleted: [] };
+      const records = pendingFrom(group, parseStreamId(cursor));
+      let scanned = 0;
+      for (const record of records) {
+        // XAUTOCLAIM looks at COUNT x 10 records at most, then hands back a cursor.
+        if (scanned >= count * 10 || page.entries.length >= count) {
+          page.next = record.key;
+          return page;
+        }
+        scanned++;
         const entry = stream.get(record.key);
         if (!entry) {
           // Trimmed or deleted: XAUTOCLAIM drops it from the PEL (whatever its idle time).
           removePending(group, record.key);
+          page.deleted.push(record.key);
           continue;
         }
         if (minIdle > 0 && t - record.deliveryTime < minIdle) continue;
-        if (!touched) {
-          claimer = touchConsumer(group, consumerName, t);
-          touched = true;
-        }
-        transferPending(group, record, claimer!);
+        transferPending(group, record, touchConsumer(group, consumerName, t));
         record.deliveryTime = t;
         record.deliveryCount++;
-        claimed.push({ ...toRaw(entry), deliveryCount: record.deliveryCount });
-        remaining--;
+        page.entries.push({ ...toRaw(entry), deliveryCount: record.deliveryCount });
       }
-      return claimed;
+      return page;
+    },
+
+    async takeOver(streamName, groupName, consumerName, cursor, count) {
+      assertOpen();
+      const { group } = groupOf(streamName, groupName);
+      const t = now();
+      let moved = 0;
+      for (const record of pendingFrom(group, parseStreamId(cursor))) {
+        if (moved >= count) return { next: record.key, moved };
+        transferPending(group, record, touchConsumer(group, consumerName, t));
+        record.deliveryTime = t;
+        moved++;
+      }
+      return { next: '0-0', moved };
     },
 
     async deliveryCounts(streamName, groupName, ids) {
@@ -322,37 +375,8 @@ export function createMemoryStreamBackend(
 
     async trim(streamName, policy: RetentionPolicy, nowMs, droppedKey): Promise<TrimResult> {
       assertOpen();
-      const maxAgeMs = nonNegative('maxAgeMs', policy.maxAgeMs);
-      const maxLen = nonNegative('maxLen', policy.maxLen);
-      const hardMaxLen = nonNegative('hardMaxLen', policy.hardMaxLen);
-      const stream = state.streams.get(streamName);
-      if (!stream) return { trimmed: 0, droppedUnacked: 0 };
-      const before = stream.length;
-
-      // How many of the oldest entries every group has acked: none pending before the group's
-      // oldest pending entry, none undelivered up to its last-delivered id.
-      let acked = stream.length;
-      for (const group of stream.groups.values()) {
-        const oldestPending = group.pel.values().next().value;
-        if (oldestPending) acked = Math.min(acked, stream.indexAtOrAfter(oldestPending.id));
-        acked = Math.min(acked, stream.indexAfter(group.lastDeliveredId));
-      }
-
-      // The policy's own point, bounded by what the groups still need.
-      let byPolicy = 0;
-      if (maxAgeMs > 0) byPolicy = stream.indexAtOrAfter({ ms: Math.max(0, Math.floor(nowMs) - maxAgeMs), seq: 0 });
-      if (maxLen > 0 && stream.length > maxLen) byPolicy = Math.max(byPolicy, stream.length - maxLen);
-      stream.removeOldest(Math.min(byPolicy, acked));
-
-      // The hard cap applies regardless, and counts what it drops unacked.
-      let droppedUnacked = 0;
-      if (hardMaxLen > 0 && stream.length > hardMaxLen) {
-        const doomed = stream.length - hardMaxLen;
-        for (let i = 0; i < doomed; i++) if (isUnacked(stream, stream.at(i)!)) droppedUnacked++;
-        stream.removeOldest(doomed);
-        if (droppedUnacked > 0) incrementBy(state, droppedKey, droppedUnacked, now());
-      }
-      return { trimmed: before - stream.length, droppedUnacked };
+      const { trimmed, droppedUnacked } = trimMemoryStream(state, streamName, policy, nowMs, droppedKey, now());
+      return { trimmed, droppedUnacked };
     },
 
     async dropped(droppedKey) {
@@ -369,6 +393,14 @@ export function createMemoryStreamBackend(
       if (closed) return;
       closed = true;
       for (const read of [...state.blocked]) if (read.owner === owner) read.wake();
+    },
+
+    async tryLock(key, token, ttlMs) {
+      assertOpen();
+      const t = now();
+      if (getString(state, key, t) !== undefined) return false;
+      setString(state, key, token, t, ttlMs);
+      return true;
     },
   };
 }

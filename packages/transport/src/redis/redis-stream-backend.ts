@@ -3,8 +3,11 @@ import { AgentbusError, ERROR_CODES } from '@agentbus/schema';
 import type {
   AddOutcome,
   AddRequest,
-  ClaimedEntry,
+  ClaimPage,
+  LaneReadRequest,
+  LaneReadResult,
   MembershipBackend,
+  WaitRequest,
   RawEntry,
   ReadRequest,
   ReadResult,
@@ -13,8 +16,9 @@ import type {
 import type { GroupInfo, HealthReport, LaneStats, RetentionPolicy, TrimResult } from '../types';
 import { DEFAULT_REDIS_CONNECTION_OPTIONS, type RedisClient } from './connection';
 import { toAgentbusError } from './redis-errors';
-import { PUBLISH_BACKPRESSURE, PUBLISH_DUPLICATE } from './scripts';
+import { PUBLISH_BACKPRESSURE, PUBLISH_DUPLICATE, READ_EMPTY, READ_FENCED, type ReadLanesReply } from './scripts';
 import { readHealth } from './health';
+import { redisTrim } from './redis-trim';
 
 type StreamReply = Array<[string, Array<[string, string[] | null]>]> | null;
 
@@ -36,6 +40,9 @@ function flatToRecord(flat: unknown[]): Record<string, unknown> {
   for (let i = 0; i < flat.length; i += 2) r[String(flat[i])] = flat[i + 1];
   return r;
 }
+
+/** Most ids one lease script call checks. */
+const LEASE_SLICE = 500;
 
 function isFast(req: AddRequest): boolean {
   return !(req.dedupeWindowMs && req.dedupeWindowMs > 0) && !(req.maxBacklog && req.maxBacklog > 0);
@@ -194,15 +201,92 @@ export function createRedisStreamBackend(
       }
     },
 
-    async claim(stream, group, consumer, minIdleMs, count): Promise<ClaimedEntry[]> {
+    async readLanes(req: LaneReadRequest): Promise<LaneReadResult> {
+      if (closed) throw new AgentbusError(ERROR_CODES.CLOSED, 'transport closed');
+      const keys = req.fence ? [...req.streams, req.fence.key] : [...req.streams];
+      let reply: ReadLanesReply;
+      try {
+        reply = await client.agentbus_read_lanes_v1(
+          keys.length, ...keys, req.group, req.consumer, req.budget, req.fence?.token ?? '', ...req.weights,
+        );
+      } catch (error) {
+        return fail(error);
+      }
+      const code = reply[0];
+      if (code === READ_FENCED) return { kind: 'fenced' };
+      if (code === READ_EMPTY) return { kind: 'empty', lastIds: reply.slice(1).map(String) };
+      const results: ReadResult[] = [];
+      for (let i = 0; i < req.streams.length; i++) {
+        const items = reply[i + 1] as Array<[string, string[] | null]>;
+        if (items.length > 0) results.push({ stream: req.streams[i]!, entries: items.map(entryOf) });
+      }
+      return { kind: 'entries', results };
+    },
+
+    async waitForEntries(req: WaitRequest): Promise<void> {
+      if (closed) throw new AgentbusError(ERROR_CODES.CLOSED, 'transport closed');
+      if (req.signal?.aborted) return;
+      const conn = readerFor(req.readerKey);
+      const onAbort = () => {
+        if (req.readerKey !== undefined) releaseReader(req.readerKey);
+      };
+      req.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        // COUNT 1: the entry itself is read again, fenced, by readLanes; this only waits.
+        await (conn as Redis).call('XREAD', 'COUNT', 1, 'BLOCK', req.blockMs, 'STREAMS', ...req.streams, ...req.after);
+      } catch (error) {
+        if (req.signal?.aborted) return;
+        fail(error);
+      } finally {
+        req.signal?.removeEventListener('abort', onAbort);
+      }
+    },
+
+    async lease(stream, group, consumer, ids, mode) {
+      const lost: string[] = [];
+      try {
+        // Sliced so one script call stays short whatever a consumer holds.
+        for (let i = 0; i < ids.length; i += LEASE_SLICE) {
+          lost.push(...(await client.agentbus_lease_renew_v1(stream, group, consumer, mode, ...ids.slice(i, i + LEASE_SLICE))));
+        }
+      } catch (error) {
+        fail(error);
+      }
+      return lost;
+    },
+
+    async claim(stream, group, consumer, minIdleMs, count, cursor): Promise<ClaimPage> {
       try {
         const reply = (await client.call(
-          'XAUTOCLAIM', stream, group, consumer, minIdleMs, '0-0', 'COUNT', count,
-        )) as [string, Array<[string, string[] | null]>, string[]?];
-        const entries = reply[1].filter((e) => e && e[1] !== null).map(entryOf);
-        if (entries.length === 0) return [];
+          'XAUTOCLAIM', stream, group, consumer, minIdleMs, cursor, 'COUNT', count,
+        )) as [string, Array<[string, string[] | null] | null>, string[]?];
+        // Redis 7 drops entries deleted while pending from the PEL and lists their ids; Redis 6.2
+        // claims them with nil fields and leaves them pending, so they are acked here.
+        const deleted = [...(reply[2] ?? [])];
+        const nilIds = reply[1].filter((e) => e && e[1] === null).map((e) => e![0]);
+        if (nilIds.length > 0) {
+          await client.xack(stream, group, ...nilIds);
+          deleted.push(...nilIds);
+        }
+        const entries = reply[1].filter((e): e is [string, string[]] => !!e && e[1] !== null).map(entryOf);
+        if (entries.length === 0) return { entries: [], next: String(reply[0]), deleted };
         const counts = await deliveryCounts(stream, group, entries.map((e) => e.id));
-        return entries.map((e) => ({ ...e, deliveryCount: counts.get(e.id) ?? 1 }));
+        return {
+          entries: entries.map((e) => ({ ...e, deliveryCount: counts.get(e.id) ?? 1 })),
+          next: String(reply[0]),
+          deleted,
+        };
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    async takeOver(stream, group, consumer, cursor, count) {
+      try {
+        const reply = (await client.call(
+          'XAUTOCLAIM', stream, group, consumer, 0, cursor, 'COUNT', count, 'JUSTID',
+        )) as [string, string[]];
+        return { next: String(reply[0]), moved: reply[1].length };
       } catch (error) {
         return fail(error);
       }
@@ -254,12 +338,8 @@ export function createRedisStreamBackend(
     },
 
     async trim(stream, policy: RetentionPolicy, now, droppedKey): Promise<TrimResult> {
-      const minId = policy.maxAgeMs && policy.maxAgeMs > 0 ? `${Math.max(0, now - policy.maxAgeMs)}-0` : '';
       try {
-        const [trimmed, droppedUnacked] = await client.agentbus_trim_v1(
-          stream, droppedKey, minId, policy.maxLen ?? 0, policy.hardMaxLen ?? 0,
-        );
-        return { trimmed: Number(trimmed), droppedUnacked: Number(droppedUnacked) };
+        return await redisTrim(client, stream, droppedKey, policy, now);
       } catch (error) {
         return fail(error);
       }
@@ -273,19 +353,27 @@ export function createRedisStreamBackend(
       }
     },
 
-    async heartbeat(key, member, now, ttlMs) {
+    async heartbeat(key, member, ttlMs) {
       try {
-        const res = await client
-          .multi()
-          .zadd(key, String(now), member)
-          .zremrangebyscore(key, '-inf', String(now - ttlMs))
-          .zrange(key, '0', '-1')
-          .pexpire(key, ttlMs * 10)
-          .exec();
-        const members = res?.[2]?.[1] as string[] | undefined;
-        return [...(members ?? [])].sort();
+        return [...(await client.agentbus_membership_v1(key, member, ttlMs))].sort();
       } catch (error) {
         return fail(error);
+      }
+    },
+
+    async acquireLease(key, token, ttlMs) {
+      try {
+        return (await client.agentbus_partition_lease_v1(key, token, 'acquire', ttlMs)) === 1;
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    async releaseLease(key, token) {
+      try {
+        await client.agentbus_partition_lease_v1(key, token, 'release', 0);
+      } catch {
+        // Best effort: a lease not released expires after its ttl.
       }
     },
 
@@ -306,6 +394,14 @@ export function createRedisStreamBackend(
     async close() {
       closed = true;
       for (const key of [...readers.keys()]) releaseReader(key);
+    },
+
+    async tryLock(key, token, ttlMs) {
+      try {
+        return (await client.set(key, token, 'PX', ttlMs, 'NX')) === 'OK';
+      } catch (error) {
+        return fail(error);
+      }
     },
   };
 }
