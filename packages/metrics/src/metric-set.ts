@@ -20,7 +20,9 @@ export interface MetricSet {
   expired: Counter<'topic'>;
   rejected: Counter<'topic' | 'reason'>;
   reclaimed: Counter<'topic' | 'group'>;
+  leaseLost: Counter<'topic' | 'group'>;
   replayed: Counter<'topic'>;
+  deadLettersDropped: Counter<'topic'>;
   publishDuration: CellHistogram<'topic'>;
   handlerDuration: CellHistogram<'topic'>;
   endToEndLatency: CellHistogram<'topic'>;
@@ -66,7 +68,19 @@ export function createMetricSet(o: ResolvedMetricsOptions): MetricSet {
       labelNames: ['topic', 'group'],
       registers,
     }),
+    leaseLost: new Counter({
+      name: N.leaseLost,
+      help: 'Deliveries whose consumer lost the lease (another consumer took the entry over): their outcome did not count.',
+      labelNames: ['topic', 'group'],
+      registers,
+    }),
     replayed: new Counter({ name: N.replayed, help: 'Dead letters replayed back onto their topic.', labelNames: topic, registers }),
+    deadLettersDropped: new Counter({
+      name: N.deadLettersDropped,
+      help: 'Oldest dead letters removed by the dead-letter stream cap (deadLetterMaxLen) to make room: lost.',
+      labelNames: topic,
+      registers,
+    }),
     publishDuration: new CellHistogram({
       name: N.publishDuration,
       help: 'Time a publish took, from the call to Redis answering (s).',

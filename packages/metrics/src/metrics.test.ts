@@ -94,24 +94,29 @@ describe('createMetrics', () => {
     h.onReject!(rejection('poison'));
     h.onReject!(rejection('poison'));
     h.onReclaim!('t', 'g', 5);
+    h.onLeaseLost!('t', 'g', 2);
     const text = await m.metrics();
     expect(sampleValue(text, N.rejected, { topic: 't', reason: 'expired' })).toBe(1);
     expect(sampleValue(text, N.rejected, { topic: 't', reason: 'poison' })).toBe(2);
     expect(sampleValue(text, N.expired, { topic: 't' })).toBe(1);
     expect(sampleValue(text, N.reclaimed, { topic: 't', group: 'g' })).toBe(5);
+    expect(sampleValue(text, N.leaseLost, { topic: 't', group: 'g' })).toBe(2);
   });
 
-  it('counts reliability events: retries, dead letters by reason, replays', async () => {
+  it('counts reliability events: retries, dead letters by reason, replays, dead letters dropped by the cap', async () => {
     const m = metrics();
     const h = m.reliabilityHooks();
     expect(m.reliabilityHooks()).toBe(h);
     h.onRetry!('t', 2, 5000, rejection('handler-error'));
     h.onDeadLetter!('t', 'max-deliveries', rejection('handler-error'));
     h.onReplay!('t', 7);
+    h.onDeadLetterDropped!('t', 3);
+    h.onDeadLetterDropped!('t', 2);
     const text = await m.metrics();
     expect(sampleValue(text, N.retried, { topic: 't' })).toBe(1);
     expect(sampleValue(text, N.deadLettered, { topic: 't', reason: 'max-deliveries' })).toBe(1);
     expect(sampleValue(text, N.replayed, { topic: 't' })).toBe(7);
+    expect(sampleValue(text, N.deadLettersDropped, { topic: 't' })).toBe(5);
   });
 
   it('reports breaker state 0/1/2 (read again at scrape: open turns half-open lazily), transitions, and stops on unwatch', async () => {

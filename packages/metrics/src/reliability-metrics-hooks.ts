@@ -9,6 +9,7 @@ export interface ReliabilityHooksLike {
   onRetry?(topic: string, attempt: number, delayMs: number, rejection: Rejection): void;
   onDeadLetter?(topic: string, reason: string, rejection: Rejection): void;
   onReplay?(topic: string, count: number): void;
+  onDeadLetterDropped?(topic: string, count: number): void;
 }
 
 export function createReliabilityMetricsHooks(set: MetricSet): Required<ReliabilityHooksLike> {
@@ -21,6 +22,9 @@ export function createReliabilityMetricsHooks(set: MetricSet): Required<Reliabil
     },
     onReplay(topic: string, count: number): void {
       set.replayed.inc({ topic }, count);
+    },
+    onDeadLetterDropped(topic: string, count: number): void {
+      set.deadLettersDropped.inc({ topic }, count);
     },
   };
 }

@@ -65,5 +65,8 @@ export function createTransportMetricsHooks(set: MetricSet): Required<TransportH
     onReclaim(topic: string, group: string, count: number): void {
       set.reclaimed.inc({ topic, group }, count);
     },
+    onLeaseLost(topic: string, group: string, count: number): void {
+      set.leaseLost.inc({ topic, group }, count);
+    },
   };
 }

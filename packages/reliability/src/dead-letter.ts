@@ -47,15 +47,32 @@ export interface DeadLetter {
 /** What to replay: some ids, a range of dead-letter ids, or all. */
 export type ReplaySelection = { ids: readonly string[] } | { from?: string; to?: string; count?: number } | 'all';
 
+/**
+ * Where a replay publishes and how it reports. By default each dead letter goes back to the
+ * partition it came from, to the group it died in only (that group's inbox): the other groups of
+ * the topic handled it already and do not see it again.
+ */
 export interface ReplayOptions {
-  /** Publish to this topic instead of the original one. Default: the original (same partition). */
+  /** Publish to this topic instead, to every group of it (its lane streams). Default: the original partition. */
   to?: string;
-  /** Called after each replayed message, for progress bars. */
+  /**
+   * Publish to the original partition's lane streams, so every group of the topic gets it again.
+   * Default false: only the group it died in.
+   */
+  allGroups?: boolean;
+  /** Dead letters read, published and removed per round trip. Default 100 (1 to 10,000). */
+  pageSize?: number;
+  /**
+   * Called after each page. `done` counts what the replay went through (replayed, skipped, or for
+   * `ids` not found); `total` is how many were selected when it started: the ids given, or the dead
+   * letters waiting (at most `count`). A range (`from`/`to`) may hold fewer than that: its last
+   * call then reports `done` as the total.
+   */
   onProgress?: (done: number, total: number) => void;
 }
 
 export interface ReplayResult {
   replayed: number;
-  /** Dead letters left in place because their raw text is not a valid envelope. */
+  /** Dead letters left in place: their raw text is not a valid envelope, or the destination refused it. */
   skipped: Array<{ id: string; error: string }>;
 }

@@ -1,6 +1,8 @@
 // Public API of @agentbus/reliability. Explicit named exports only.
 export { createReliability, DEFAULT_RELIABILITY_OPTIONS } from './reliability';
-export type { Reliability, ReliabilityOptions, ReliabilityHooks, DeadLetters } from './reliability';
+export type { Reliability, ReliabilityOptions, ReliabilityHooks } from './reliability';
+export { DEFAULT_REPLAY_PAGE_SIZE } from './dead-letters';
+export type { DeadLetters } from './dead-letters';
 export { DEFAULT_RETRY_POLICY, PermanentError, isPermanent, resolveRetryPolicy, retryDelayMs } from './retry-policy';
 export type { RetryPolicy, ResolvedRetryPolicy } from './retry-policy';
 export { DEAD_LETTER_REASONS } from './dead-letter';

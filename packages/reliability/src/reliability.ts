@@ -1,4 +1,4 @@
-import { AgentbusError, decodeEnvelope, ERROR_CODES, isAgentbusError } from '@agentbus/schema';
+import { AgentbusError, ERROR_CODES, isAgentbusError } from '@agentbus/schema';
 import type {
   ConsumeOptions,
   Consumer,
@@ -7,23 +7,20 @@ import type {
   RejectionOutcome,
   Transport,
 } from '@agentbus/transport';
-import type {
-  AttemptRecord,
-  DeadLetter,
-  DeadLetterReason,
-  ReplayOptions,
-  ReplayResult,
-  ReplaySelection,
-} from './dead-letter';
+import type { AttemptRecord, DeadLetterReason } from './dead-letter';
+import { createDeadLetters, type DeadLetters } from './dead-letters';
 import type { DeliveryRef, ReliabilityStore } from './internal/reliability-store';
 import { createMemoryReliabilityStore } from './memory/memory-reliability-store';
 import { createRedisReliabilityStore } from './redis/redis-reliability-store';
+import { createRetryScheduler } from './retry-scheduler';
 import { isPermanent, resolveRetryPolicy, retryDelayMs, type ResolvedRetryPolicy, type RetryPolicy } from './retry-policy';
 
 export interface ReliabilityHooks {
   onRetry?(topic: string, attempt: number, delayMs: number, rejection: Rejection): void;
   onDeadLetter?(topic: string, reason: DeadLetterReason, rejection: Rejection): void;
   onReplay?(topic: string, count: number): void;
+  /** The `deadLetterMaxLen` cap removed `count` of the topic's oldest dead letters to make room. */
+  onDeadLetterDropped?(topic: string, count: number): void;
 }
 
 export interface ReliabilityOptions {
@@ -33,9 +30,20 @@ export interface ReliabilityOptions {
   topics?: Record<string, RetryPolicy>;
   /** An entry delivered more often than this is poison (it keeps killing its consumer). Default 5. */
   maxDeliveries?: number;
-  /** How often each consumer moves due retries back to its streams (ms). Default 500. */
+  /**
+   * How often each consumer looks for due retries of its group on the partitions it owns (ms).
+   * A set with nothing due is skipped until its next retry falls due. Default 500.
+   */
   schedulerIntervalMs?: number;
-  /** Dead-letter streams are capped at about this many entries (MAXLEN ~). Default 100,000; 0 = no cap. */
+  /**
+   * Longest a consumer leaves one of its delayed sets unchecked (ms): retries another process
+   * scheduled there are moved at most this late. Default 5,000.
+   */
+  schedulerRecheckMs?: number;
+  /**
+   * Each dead-letter stream holds at most this many entries, exactly; the oldest are dropped and
+   * counted (`deadLetters.dropped`, hook `onDeadLetterDropped`). Default 100,000; 0 = no cap.
+   */
   deadLetterMaxLen?: number;
   /** Kept attempt history per message. Default 20. */
   maxHistory?: number;
@@ -45,29 +53,25 @@ export interface ReliabilityOptions {
 export const DEFAULT_RELIABILITY_OPTIONS = {
   maxDeliveries: 5,
   schedulerIntervalMs: 500,
+  schedulerRecheckMs: 5_000,
   deadLetterMaxLen: 100_000,
   maxHistory: 20,
 } as const satisfies ReliabilityOptions;
 
-/** List, inspect, replay and purge a topic's dead letters. */
-export interface DeadLetters {
-  list(topic: string, options?: { from?: string; to?: string; count?: number }): Promise<DeadLetter[]>;
-  get(topic: string, id: string): Promise<DeadLetter | undefined>;
-  replay(topic: string, selection: ReplaySelection, options?: ReplayOptions): Promise<ReplayResult>;
-  /** Removes the selected dead letters (or all); returns how many. */
-  purge(topic: string, selection?: { ids: readonly string[] } | 'all'): Promise<number>;
-  /** Dead letters waiting, over all partitions: for metrics and alerts. */
-  depth(topic: string): Promise<number>;
-}
-
 export interface Reliability {
-  /** `transport.consume` with retries, dead letters and poison detection wired in. */
+  /**
+   * `transport.consume` with retries, dead letters and poison detection wired in. The consumer
+   * also moves its group's due retries on the partitions it owns.
+   */
   consume(topic: string, handler: Handler, options: ConsumeOptions): Consumer;
   deadLetters: DeadLetters;
-  /** Moves due retries of a topic back to its streams now; returns how many. */
-  moveDue(topic: string): Promise<number>;
-  /** Retries scheduled and not yet due. */
-  delayed(topic: string): Promise<number>;
+  /**
+   * Moves due retries of a topic into their groups' inboxes now, on every partition; returns
+   * how many. Default: every group the topic's streams know.
+   */
+  moveDue(topic: string, group?: string): Promise<number>;
+  /** Retries scheduled and not yet moved, of one group or (default) every group of the topic. */
+  delayed(topic: string, group?: string): Promise<number>;
   /** Stops the schedulers (consumers are closed by their owners or the transport). */
   close(): Promise<void>;
 }
@@ -94,20 +98,46 @@ function isBusyElsewhere(error: Error): boolean {
   return isAgentbusError(error) && (error as AgentbusError).code === ERROR_CODES.CONFLICT;
 }
 
+function checkOptions(o: Required<Omit<ReliabilityOptions, 'retry' | 'topics' | 'hooks'>>): void {
+  const rules: Array<[keyof typeof o, number, boolean]> = [
+    ['maxDeliveries', 1, true],
+    ['schedulerIntervalMs', 1, false],
+    ['schedulerRecheckMs', 1, false],
+    ['deadLetterMaxLen', 0, true],
+    ['maxHistory', 0, true],
+  ];
+  for (const [name, min, integer] of rules) {
+    const v = o[name];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
+      throw new AgentbusError(
+        ERROR_CODES.INVALID_ARGUMENT,
+        `createReliability: ${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${String(v)}`,
+      );
+    }
+  }
+}
+
 /**
- * Retries with backoff through a per-topic delayed set, dead-letter streams with replay, and
+ * Retries with backoff through per-group delayed sets, dead-letter streams with replay, and
  * poison detection, composed onto a Transport: `consume` passes transport an `onRejected` and
- * `maxDeliveries`; transport itself knows nothing of this package.
+ * `maxDeliveries`; transport itself knows nothing of this package. A retry goes back to the group
+ * that failed it (its inbox stream), never to the topic's other groups.
  */
 export function createReliability(transport: Transport, options: ReliabilityOptions = {}): Reliability {
   const o = { ...DEFAULT_RELIABILITY_OPTIONS, ...options };
+  checkOptions(o);
   const store: ReliabilityStore = transport.redis
     ? createRedisReliabilityStore(transport.redis, transport.keys, o.deadLetterMaxLen)
-    : createMemoryReliabilityStore(transport);
+    : createMemoryReliabilityStore(transport, o.deadLetterMaxLen);
   const policies = new Map<string, ResolvedRetryPolicy>();
   const base = resolveRetryPolicy(o.retry);
   const hooks = o.hooks ?? {};
-  const watched = new Map<string, { count: number; timer: NodeJS.Timeout }>();
+  const scheduler = createRetryScheduler({
+    store,
+    partitionsOf: (topic) => transport.partitionsOf(topic),
+    intervalMs: o.schedulerIntervalMs,
+    recheckMs: o.schedulerRecheckMs,
+  });
   let closed = false;
 
   function policyOf(topic: string): ResolvedRetryPolicy {
@@ -132,6 +162,11 @@ export function createReliability(transport: Transport, options: ReliabilityOpti
     };
   }
 
+  async function retryLater(ref: DeliveryRef, dueAt: number, raw: string, headers: string): Promise<void> {
+    await store.scheduleRetry(ref, dueAt, raw, headers);
+    scheduler.scheduled(ref.partitionTopic, ref.group, dueAt);
+  }
+
   async function onRejected(r: Rejection): Promise<RejectionOutcome> {
     const ref = refOf(r);
     const now = Date.now();
@@ -141,130 +176,33 @@ export function createReliability(transport: Transport, options: ReliabilityOpti
       // Another consumer holds this message's idempotency lease: come back later, and do not
       // count it as a failed attempt.
       const delay = Math.max(50, (r.error as { retryAfterMs?: number }).retryAfterMs ?? policyOf(r.topic).delaysMs[0] ?? 1000);
-      await store.scheduleRetry(ref, now + delay, r.raw, r.headers ?? JSON.stringify({ attempt: r.attempt }));
+      await retryLater(ref, now + delay, r.raw, r.headers ?? JSON.stringify({ attempt: r.attempt }));
       return 'ack';
     }
     if (r.reason === 'handler-error' && !isPermanent(r.error)) {
       const policy = policyOf(r.topic);
       if (r.attempt < policy.maxAttempts) {
         const delay = retryDelayMs(policy, r.attempt);
-        const headers = JSON.stringify({ attempt: r.attempt + 1, history });
-        await store.scheduleRetry(ref, now + delay, r.raw, headers);
+        await retryLater(ref, now + delay, r.raw, JSON.stringify({ attempt: r.attempt + 1, history }));
         hooks.onRetry?.(r.topic, r.attempt + 1, delay, r);
         return 'ack';
       }
       reason = 'max-deliveries';
     }
-    await store.deadLetter({ ...ref, raw: r.raw, reason, error: r.error.message, attempts: JSON.stringify(history), at: now });
+    const out = await store.deadLetter({ ...ref, raw: r.raw, reason, error: r.error.message, attempts: JSON.stringify(history), at: now });
     hooks.onDeadLetter?.(r.topic, reason, r);
+    if (out && out.dropped > 0) hooks.onDeadLetterDropped?.(r.topic, out.dropped);
     return 'ack';
   }
 
-  async function moveDue(topic: string): Promise<number> {
-    let moved = 0;
-    for (const pt of transport.partitionsOf(topic)) {
-      // Drain in slices so one call never holds Redis long.
-      for (;;) {
-        const n = await store.moveDue(pt, Date.now(), 500);
-        moved += n;
-        if (n < 500) break;
-      }
-    }
-    return moved;
+  /** The groups of a topic: those its streams know, and those consuming here. */
+  async function groupsOf(topic: string): Promise<string[]> {
+    const known = new Set((await transport.stats(topic)).groups.map((g) => g.name));
+    for (const p of scheduler.polled()) if (p.topic === topic) known.add(p.group);
+    return [...known];
   }
 
-  function watch(topic: string, onError: ((e: Error) => void) | undefined): () => void {
-    let w = watched.get(topic);
-    if (!w) {
-      const timer = setInterval(() => {
-        moveDue(topic).catch((e: unknown) => onError?.(e instanceof Error ? e : new Error(String(e))));
-      }, o.schedulerIntervalMs);
-      timer.unref?.();
-      w = { count: 0, timer };
-      watched.set(topic, w);
-    }
-    w.count++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const cur = watched.get(topic);
-      if (cur && --cur.count === 0) {
-        clearInterval(cur.timer);
-        watched.delete(topic);
-      }
-    };
-  }
-
-  async function selectIds(topic: string, pt: string, selection: ReplaySelection): Promise<DeadLetter[]> {
-    if (selection === 'all') return store.list(pt, '-', '+', Number.MAX_SAFE_INTEGER);
-    if ('ids' in selection) {
-      const wanted = new Set(selection.ids);
-      const all = await store.list(pt, '-', '+', Number.MAX_SAFE_INTEGER);
-      return all.filter((d) => wanted.has(d.id));
-    }
-    return store.list(pt, selection.from ?? '-', selection.to ?? '+', selection.count ?? Number.MAX_SAFE_INTEGER);
-  }
-
-  const deadLetters: DeadLetters = {
-    async list(topic, opts = {}) {
-      const out: DeadLetter[] = [];
-      for (const pt of transport.partitionsOf(topic)) {
-        out.push(...(await store.list(pt, opts.from ?? '-', opts.to ?? '+', opts.count ?? 100)));
-      }
-      return out.slice(0, opts.count ?? 100);
-    },
-    async get(topic, id) {
-      for (const pt of transport.partitionsOf(topic)) {
-        const [d] = await store.list(pt, id, id, 1);
-        if (d) return d;
-      }
-      return undefined;
-    },
-    async replay(topic, selection, opts = {}) {
-      const result: ReplayResult = { replayed: 0, skipped: [] };
-      const chosen: DeadLetter[] = [];
-      for (const pt of transport.partitionsOf(topic)) chosen.push(...(await selectIds(topic, pt, selection)));
-      let done = 0;
-      for (const d of chosen) {
-        const decoded = decodeEnvelope(d.raw);
-        if (!decoded.ok) {
-          result.skipped.push({ id: d.id, error: decoded.error.message });
-          continue;
-        }
-        // Published first, removed after: a crash in between replays it twice, never loses it.
-        try {
-          await transport.publish(opts.to ?? d.partitionTopic, decoded.value, {
-            headers: { attempt: 1, replayedFrom: d.id, history: d.attempts as unknown as Array<unknown> },
-          });
-        } catch (error) {
-          // What the topic refuses as it is (too large, ...) stays a dead letter; an outage stops the replay.
-          if (isAgentbusError(error) && !(error as AgentbusError).retryable) {
-            result.skipped.push({ id: d.id, error: (error as Error).message });
-            continue;
-          }
-          throw error;
-        }
-        await store.remove(d.partitionTopic, [d.id]);
-        result.replayed++;
-        opts.onProgress?.(++done, chosen.length);
-      }
-      if (result.replayed > 0) hooks.onReplay?.(topic, result.replayed);
-      return result;
-    },
-    async purge(topic, selection = 'all') {
-      let n = 0;
-      for (const pt of transport.partitionsOf(topic)) {
-        n += selection === 'all' ? await store.clear(pt) : await store.remove(pt, selection.ids);
-      }
-      return n;
-    },
-    async depth(topic) {
-      let n = 0;
-      for (const pt of transport.partitionsOf(topic)) n += await store.depth(pt);
-      return n;
-    },
-  };
+  const deadLetters = createDeadLetters(transport, store, hooks.onReplay?.bind(hooks));
 
   return {
     consume(topic, handler, consumeOptions) {
@@ -275,7 +213,7 @@ export function createReliability(transport: Transport, options: ReliabilityOpti
         ...consumeOptions,
         onRejected,
       });
-      const release = watch(topic, consumeOptions.onError);
+      const release = scheduler.watch(c, consumeOptions.onError);
       const close = c.close.bind(c);
       return Object.assign(c, {
         close: async (deadlineMs?: number) => {
@@ -285,16 +223,19 @@ export function createReliability(transport: Transport, options: ReliabilityOpti
       });
     },
     deadLetters,
-    moveDue,
-    async delayed(topic) {
-      let n = 0;
-      for (const pt of transport.partitionsOf(topic)) n += await store.delayed(pt);
-      return n;
+    async moveDue(topic, group) {
+      return scheduler.moveAll(topic, group === undefined ? await groupsOf(topic) : [group]);
+    },
+    async delayed(topic, group) {
+      const groups = group === undefined ? await groupsOf(topic) : [group];
+      const counts = await Promise.all(
+        transport.partitionsOf(topic).flatMap((pt) => [store.legacyDelayed(pt), ...groups.map((g) => store.delayed(pt, g))]),
+      );
+      return counts.reduce((a, b) => a + b, 0);
     },
     async close() {
       closed = true;
-      for (const w of watched.values()) clearInterval(w.timer);
-      watched.clear();
+      scheduler.close();
     },
   };
 }

@@ -77,7 +77,10 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
   let closed = false;
   const retention = startRetention(b.streams, keys, trimIntervalMs, () => {
     // A consumed topic stays known while its consumer runs, however many others come and go.
-    for (const c of consumers) config(c.topic);
+    for (const c of consumers) {
+      config(c.topic);
+      topics.peek(c.topic)?.groups.add(c.group);
+    }
     return topics.entries();
   });
 
@@ -95,7 +98,7 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
     const known = topics.get(topic);
     if (known) return known.cfg;
     const cfg = resolveTopic(keys, topic, { ...defaults, ...declared.get(topic) });
-    topics.set(topic, { cfg, trimDue: Date.now() + trimIntervalMs });
+    topics.set(topic, { cfg, trimDue: Date.now() + trimIntervalMs, groups: new Set() });
     return cfg;
   }
 
@@ -151,6 +154,7 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
       partitions: cfg.partitions,
     });
     consumers.add(c);
+    topics.peek(topic)?.groups.add(o.group);
     const close = c.close.bind(c);
     return Object.assign(c, {
       close: async (deadlineMs?: number) => {
@@ -181,7 +185,7 @@ export function createTransportCore(b: TransportBackends, options: TransportOpti
     trim: (topic, policy) => {
       guard();
       const cfg = config(topic);
-      return retention.trimTopic(cfg, policy ?? cfg.retention);
+      return retention.trimTopic(cfg, policy ?? cfg.retention, topics.peek(topic)?.groups);
     },
     health: () => b.streams.health(),
     async close() {

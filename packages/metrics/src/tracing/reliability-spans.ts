@@ -11,9 +11,10 @@ import { tracerOf, type TracingOptions } from './tracing-options';
  * `dead_letter <topic>` span per dead letter. Reliability calls them after the fact, so each is a
  * short span at that moment, a child of the failed handle span when `withTracing` traced it in
  * this process, else of the producer span the envelope names: either way in the message's trace.
- * Combine with the metrics hooks via `combineHooks`.
+ * Combine with the metrics hooks via `combineHooks`. A dead letter dropped by the cap belongs to
+ * no message's trace, so there is no span for it: the metrics hooks count it.
  */
-export function tracingReliabilityHooks(options: TracingOptions = {}): Required<ReliabilityHooksLike> {
+export function tracingReliabilityHooks(options: TracingOptions = {}): Required<Omit<ReliabilityHooksLike, 'onDeadLetterDropped'>> {
   const tracer = tracerOf(options);
 
   function parentOf(r: Rejection): Context {

@@ -5,13 +5,17 @@ import type { ReliabilityStore } from '../internal/reliability-store';
 import type { DeadLetter } from '../dead-letter';
 import { defineReliabilityScripts } from './scripts';
 
+type Row = [string, string[]];
+
 function record(flat: string[]): Record<string, string> {
   const r: Record<string, string> = {};
   for (let i = 0; i < flat.length; i += 2) r[flat[i]!] = flat[i + 1]!;
   return r;
 }
 
-/** Retries and dead letters on Redis: each settle is one Lua script on the topic's slot. */
+const letters = (rows: Row[]): DeadLetter[] => rows.map(([id, fields]) => parseDeadLetter(id, record(fields)));
+
+/** Retries and dead letters on Redis: each settle is one Lua script on the partition's slot. */
 export function createRedisReliabilityStore(client: RedisClient, keys: KeyBuilder, deadLetterMaxLen: number): ReliabilityStore {
   defineReliabilityScripts(client);
   const call = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -22,40 +26,58 @@ export function createRedisReliabilityStore(client: RedisClient, keys: KeyBuilde
     }
   };
   const lanes = (t: string) => PRIORITIES.map((p) => keys.lane(t, p)) as [string, string, string, string];
+  const dlq = (pt: string) => keys.topic(pt, 'dlq');
   return {
     scheduleRetry: (ref, dueAt, raw, headers) =>
       call(async () => {
-        const member = JSON.stringify({ lane: ref.lane, env: raw, hdr: headers });
-        const n = await client.agentbus_retry_v1(ref.stream, keys.topic(ref.partitionTopic, 'delayed'), ref.group, ref.streamId, dueAt, member);
-        return n === 1;
+        // The stream id keeps two retries of one message with equal headers apart in the set.
+        const member = JSON.stringify({ sid: ref.streamId, env: raw, hdr: headers });
+        const delayed = keys.group(ref.partitionTopic, ref.group, 'delayed');
+        return (await client.agentbus_retry_v2(ref.stream, delayed, ref.group, ref.streamId, dueAt, member)) === 1;
       }),
-    moveDue: (pt, now, limit) =>
-      call(() => client.agentbus_move_due_v1(keys.topic(pt, 'delayed'), ...lanes(pt), now, limit)),
+    moveDue: (pt, group, now, limit) =>
+      call(async () => {
+        const [moved, next] = await client.agentbus_move_due_v2(keys.group(pt, group, 'delayed'), keys.group(pt, group, 'inbox'), now, limit);
+        return { moved: Number(moved), nextDueAt: next === '' ? null : Number(next) };
+      }),
+    moveLegacyDue: (pt, now, limit) =>
+      call(async () => {
+        const legacy = keys.topic(pt, 'delayed');
+        const [moved, first] = await Promise.all([
+          client.agentbus_move_due_v1(legacy, ...lanes(pt), now, limit),
+          client.zrange(legacy, '0', '0', 'WITHSCORES'),
+        ]);
+        return { moved: Number(moved), nextDueAt: first[1] === undefined ? null : Number(first[1]) };
+      }),
     deadLetter: (input) =>
-      call(() =>
-        client.agentbus_dead_letter_v1(
+      call(async () => {
+        const r = await client.agentbus_dead_letter_v2(
           input.stream,
-          keys.topic(input.partitionTopic, 'dlq'),
+          dlq(input.partitionTopic),
+          keys.topic(input.partitionTopic, 'dlq-dropped'),
           input.group,
           input.streamId,
           deadLetterMaxLen,
           ...deadLetterFields(input),
-        ),
-      ),
-    list: (pt, from, to, count) =>
-      call(async () => {
-        const rows = (await client.xrange(keys.topic(pt, 'dlq'), from, to, 'COUNT', count)) as Array<[string, string[]]>;
-        return rows.map(([id, fields]): DeadLetter => parseDeadLetter(id, record(fields)));
+        );
+        return r ? { id: r[0], dropped: Number(r[1]) } : null;
       }),
-    remove: (pt, ids) => call(async () => (ids.length === 0 ? 0 : Number(await client.xdel(keys.topic(pt, 'dlq'), ...ids)))),
+    list: (pt, from, to, count) => call(async () => letters((await client.xrange(dlq(pt), from, to, 'COUNT', count)) as Row[])),
+    get: (pt, id) => call(async () => letters((await client.xrange(dlq(pt), id, id)) as Row[])[0]),
+    tail: (pt) =>
+      call(async () => {
+        const [depth, last] = await Promise.all([client.xlen(dlq(pt)), client.xrevrange(dlq(pt), '+', '-', 'COUNT', 1)]);
+        return { depth: Number(depth), lastId: last[0]?.[0] ?? null };
+      }),
+    remove: (pt, ids) => call(async () => (ids.length === 0 ? 0 : Number(await client.xdel(dlq(pt), ...ids)))),
     clear: (pt) =>
       call(async () => {
-        const key = keys.topic(pt, 'dlq');
-        const n = Number(await client.xlen(key));
-        await client.del(key);
-        return n;
+        const [n] = await Promise.all([client.xlen(dlq(pt)), client.del(dlq(pt))]);
+        return Number(n);
       }),
-    depth: (pt) => call(async () => Number(await client.xlen(keys.topic(pt, 'dlq')))),
-    delayed: (pt) => call(async () => Number(await client.zcard(keys.topic(pt, 'delayed')))),
+    depth: (pt) => call(async () => Number(await client.xlen(dlq(pt)))),
+    delayed: (pt, group) => call(async () => Number(await client.zcard(keys.group(pt, group, 'delayed')))),
+    legacyDelayed: (pt) => call(async () => Number(await client.zcard(keys.topic(pt, 'delayed')))),
+    dropped: (pt) => call(async () => Number((await client.get(keys.topic(pt, 'dlq-dropped'))) ?? 0)),
   };
 }

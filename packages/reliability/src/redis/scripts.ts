@@ -1,18 +1,24 @@
 import type { Cluster, Redis, Result as IoResult } from 'ioredis';
 import retryLua from './retry.lua';
 import moveDueLua from './move-due.lua';
+import moveDueV1Lua from './move-due-v1.lua';
 import deadLetterLua from './dead-letter.lua';
 
-/** The reliability scripts, registered once per connection under versioned names. */
+/**
+ * The reliability scripts, registered once per connection under versioned names: a process of an
+ * older version keeps running its own scripts beside these during a rolling upgrade.
+ */
 const SCRIPTS = {
-  agentbus_retry_v1: { lua: retryLua, numberOfKeys: 2 },
-  agentbus_move_due_v1: { lua: moveDueLua, numberOfKeys: 5 },
-  agentbus_dead_letter_v1: { lua: deadLetterLua, numberOfKeys: 2 },
+  agentbus_retry_v2: { lua: retryLua, numberOfKeys: 2 },
+  agentbus_move_due_v2: { lua: moveDueLua, numberOfKeys: 2 },
+  agentbus_move_due_v1: { lua: moveDueV1Lua, numberOfKeys: 5 },
+  agentbus_dead_letter_v2: { lua: deadLetterLua, numberOfKeys: 3 },
 } as const;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    agentbus_retry_v1(stream: string, delayed: string, group: string, id: string, dueAt: number, member: string): IoResult<number, Context>;
+    agentbus_retry_v2(stream: string, delayed: string, group: string, id: string, dueAt: number, member: string): IoResult<number, Context>;
+    agentbus_move_due_v2(delayed: string, inbox: string, now: number, limit: number): IoResult<[number, string], Context>;
     agentbus_move_due_v1(
       delayed: string,
       urgent: string,
@@ -22,7 +28,15 @@ declare module 'ioredis' {
       now: number,
       limit: number,
     ): IoResult<number, Context>;
-    agentbus_dead_letter_v1(stream: string, dlq: string, group: string, id: string, cap: number, ...fields: string[]): IoResult<string | null, Context>;
+    agentbus_dead_letter_v2(
+      stream: string,
+      dlq: string,
+      dropped: string,
+      group: string,
+      id: string,
+      cap: number,
+      ...fields: string[]
+    ): IoResult<[string, number] | null, Context>;
   }
 }
 

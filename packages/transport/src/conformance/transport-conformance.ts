@@ -745,6 +745,26 @@ export function describeTransportConformance(
     });
 
     describe('retention', () => {
+      it("publish with { group } reaches that group only, and its inbox is trimmed like the lanes once acked", async () => {
+        const t = transport();
+        const topic = unique('inbox');
+        const group = unique('group');
+        const other = unique('group');
+        const mine: string[] = [];
+        const theirs: string[] = [];
+        const a = consume(topic, (m) => void mine.push(m.id), { group });
+        const b = consume(topic, (m) => void theirs.push(m.id), { group: other });
+        await Promise.all([a.ready(), b.ready()]);
+        for (const env of envelopes(5)) await t.publish(topic, env, { group });
+        await eventually(() => expect(mine).toHaveLength(5));
+        await sleep(300);
+        expect(theirs).toEqual([]);
+        await eventually(() => expect(a.counters().acked).toBe(5));
+        await sleep(20);
+        const r = await t.trim(topic, { maxAgeMs: 1 });
+        expect(r.trimmed).toBeGreaterThanOrEqual(5);
+      });
+
       it('trim by maxLen removes acked entries and never one a group has not acked', async () => {
         const t = transport();
         const topic = unique('trim');

@@ -8,7 +8,7 @@ import type { ResolvedTopic, TopicState } from './topic-config';
 const TRIM_TICKS_PER_INTERVAL = 4;
 
 export interface Retention {
-  trimTopic(cfg: ResolvedTopic, policy: RetentionPolicy): Promise<TrimResult>;
+  trimTopic(cfg: ResolvedTopic, policy: RetentionPolicy, groups?: Iterable<string>): Promise<TrimResult>;
   stop(): void;
 }
 
@@ -30,32 +30,42 @@ export function startRetention(
   let running = false;
   let stopped = false;
 
-  async function trimPartition(t: string, policy: RetentionPolicy, now: number): Promise<TrimResult> {
+  async function trimStreams(t: string, names: readonly string[], policy: RetentionPolicy, now: number): Promise<TrimResult> {
     const droppedKey = keys.topic(t, 'dropped');
     const total: TrimResult = { trimmed: 0, droppedUnacked: 0 };
-    for (const p of PRIORITIES) {
-      const r = await streams.trim(keys.lane(t, p), policy, now, droppedKey);
+    for (const name of names) {
+      const r = await streams.trim(name, policy, now, droppedKey);
       total.trimmed += r.trimmed;
       total.droppedUnacked += r.droppedUnacked;
     }
     return total;
   }
 
-  async function trimTopic(cfg: ResolvedTopic, policy: RetentionPolicy): Promise<TrimResult> {
+  const lanesOf = (t: string) => PRIORITIES.map((p) => keys.lane(t, p));
+  // A group's inbox (its retries and replays) is trimmed by the same policy, by a process that
+  // consumes in that group: only such a process knows the group exists.
+  const inboxesOf = (t: string, groups: Iterable<string>) => [...groups].map((g) => keys.group(t, g, 'inbox'));
+
+  function trimPartition(t: string, policy: RetentionPolicy, now: number, groups: Iterable<string>): Promise<TrimResult> {
+    return trimStreams(t, [...lanesOf(t), ...inboxesOf(t, groups)], policy, now);
+  }
+
+  async function trimTopic(cfg: ResolvedTopic, policy: RetentionPolicy, groups: Iterable<string> = []): Promise<TrimResult> {
     const now = Date.now();
     const total: TrimResult = { trimmed: 0, droppedUnacked: 0 };
     for (const t of cfg.targets) {
-      const r = await trimPartition(t.name, policy, now);
+      const r = await trimPartition(t.name, policy, now, groups);
       total.trimmed += r.trimmed;
       total.droppedUnacked += r.droppedUnacked;
     }
     return total;
   }
 
-  async function trimIfFirst(t: string, policy: RetentionPolicy): Promise<void> {
+  /** Trims `names` unless another process took `lock` this interval. */
+  async function trimIfFirst(t: string, lock: string, names: readonly string[], policy: RetentionPolicy): Promise<void> {
     try {
-      if (await streams.tryLock(`${keys.topic(t, 'meta')}:trim-lock`, token, Math.ceil(intervalMs))) {
-        await trimPartition(t, policy, Date.now());
+      if (await streams.tryLock(`${lock}:trim-lock`, token, Math.ceil(intervalMs))) {
+        await trimStreams(t, names, policy, Date.now());
       }
     } catch {
       // Redis unreachable or the transport closing: the next interval tries again.
@@ -72,7 +82,8 @@ export function startRetention(
         s.trimDue = now + intervalMs;
         for (const t of s.cfg.targets) {
           if (stopped) return;
-          await trimIfFirst(t.name, s.cfg.retention);
+          await trimIfFirst(t.name, keys.topic(t.name, 'meta'), lanesOf(t.name), s.cfg.retention);
+          for (const inbox of inboxesOf(t.name, s.groups)) await trimIfFirst(t.name, inbox, [inbox], s.cfg.retention);
         }
       }
     } finally {

@@ -34,6 +34,8 @@ export interface TopicState {
   cfg: ResolvedTopic;
   /** When the retention timer next trims it (ms). */
   trimDue: number;
+  /** Groups this process consumes it in: their inboxes are trimmed too. */
+  groups: Set<string>;
 }
 
 

@@ -1,4 +1,4 @@
-import type { DeadLetter, ReplaySelection } from '@agentbus/reliability';
+import type { DeadLetter, ReplayOptions, ReplaySelection } from '@agentbus/reliability';
 import type { ReplayBody } from '../../schemas/topics';
 import { GLOBAL_HELP, intFlag, parseCommandArgs, positional, str, strs, type ParsedArgs } from '../args';
 import { CliError, UsageError } from '../cli-error';
@@ -8,9 +8,13 @@ import type { CliIo } from '../cli-io';
 import { createProgressBar } from '../progress-bar';
 import { clock, decodeRaw, json, table, truncate } from '../format';
 
+/** Replays this large print progress lines even when stderr is not a terminal. */
+const LARGE_REPLAY = 1_000;
+const PROGRESS_LINE_MS = 2_000;
+
 const USAGE = `usage: agentbus dlq ls <topic> [--count N] [--from ID] [--to ID]
        agentbus dlq show <topic> <id>
-       agentbus dlq replay <topic> (--id ID ... | --all | --from ID --to ID [--count N]) [--destination TOPIC]
+       agentbus dlq replay <topic> (--id ID ... | --all | --from ID --to ID [--count N]) [--destination TOPIC | --all-groups]
        agentbus dlq purge <topic> (--id ID ... | --all)
 
 A topic's dead letters: messages that failed every attempt, or were invalid, expired, poison or
@@ -18,10 +22,12 @@ badly signed.
   ls        oldest first (default --count 50): id, when, reason, attempts, type, from, last error
   show      one dead letter: its raw text, the reason and every attempt
   replay    publish them again (attempt 1, header replayedFrom), then remove them: a crash in
-            between replays one twice, never loses one. --destination republishes elsewhere.
-            A progress bar shows on a terminal.
+            between replays one twice, never loses one. Each goes back to the group it died in
+            only; --all-groups gives it to every group of the topic, --destination republishes
+            elsewhere (to every group there). A progress bar shows on a terminal; elsewhere a
+            replay of ${LARGE_REPLAY} or more prints a progress line to stderr every few seconds.
   purge     delete them
-Through --broker, replay and purge need an admin token.
+Through --broker, replay and purge need an admin token (and --all-groups is not available).
 
 ${GLOBAL_HELP}`;
 
@@ -92,20 +98,48 @@ async function show(args: ParsedArgs, io: CliIo, topic: string): Promise<number>
   return 0;
 }
 
+/**
+ * Progress of a large replay as lines on stderr when it is not a terminal (a log, CI), where the
+ * bar stays silent: a long replay should not look hung.
+ */
+function progressLines(io: CliIo, label: string): (done: number, total: number) => void {
+  if (io.stderr.isTTY === true) return () => undefined;
+  let last = Date.now();
+  return (done, total) => {
+    if (total < LARGE_REPLAY) return;
+    const t = Date.now();
+    if (done < total && t - last < PROGRESS_LINE_MS) return;
+    last = t;
+    io.stderr.write(`${label}: ${done}/${total} (${Math.floor((done / total) * 100)}%)\n`);
+  };
+}
+
 async function replay(args: ParsedArgs, io: CliIo, topic: string): Promise<number> {
   const g = args.global;
   const selection = selectionOf(args, 'replay');
   const destination = str(args, 'destination');
+  const allGroups = args.values['all-groups'] === true;
+  if (allGroups && destination !== undefined) throw new UsageError('replay takes --destination or --all-groups, not both: a destination goes to every group of that topic');
   const client = brokerClientOf(g);
   let result: { replayed: number; skipped: Array<{ id: string; error: string }> };
   if (client) {
+    if (allGroups) throw new UsageError('--all-groups needs a direct connection (REDIS_URL without --broker): the broker replays to the group each message died in');
     const body: ReplayBody = { ...(selection === 'all' ? { all: true as const } : selection), ...(destination === undefined ? {} : { destination }) };
     result = await client.dlq.replay(topic, body);
   } else {
     result = await withDirect(g, async (bus) => {
       const bar = createProgressBar(io.stderr, `replaying ${topic}`);
+      const lines = progressLines(io, `replaying ${topic}`);
+      const options: ReplayOptions = {
+        ...(destination === undefined ? {} : { to: destination }),
+        ...(allGroups ? { allGroups } : {}),
+        onProgress: (done, total) => {
+          bar.update(done, total);
+          lines(done, total);
+        },
+      };
       try {
-        return await bus.reliability.deadLetters.replay(topic, selection as ReplaySelection, { ...(destination === undefined ? {} : { to: destination }), onProgress: (done, total) => bar.update(done, total) });
+        return await bus.reliability.deadLetters.replay(topic, selection as ReplaySelection, options);
       } finally {
         bar.finish();
       }
@@ -113,7 +147,8 @@ async function replay(args: ParsedArgs, io: CliIo, topic: string): Promise<numbe
   }
   if (g.json) io.stdout.write(json(result));
   else {
-    io.stdout.write(`replayed ${result.replayed} dead letter${result.replayed === 1 ? '' : 's'} of ${topic}${destination ? ` to ${destination}` : ''}\n`);
+    const where = destination ? ` to ${destination}` : allGroups ? ' to every group' : '';
+    io.stdout.write(`replayed ${result.replayed} dead letter${result.replayed === 1 ? '' : 's'} of ${topic}${where}\n`);
     for (const s of result.skipped) io.stdout.write(`skipped ${s.id}: ${s.error}\n`);
   }
   return 0;
@@ -143,6 +178,7 @@ export const dlqCommand: CliCommand = {
       id: { type: 'string', multiple: true },
       all: { type: 'boolean' },
       destination: { type: 'string' },
+      'all-groups': { type: 'boolean' },
     }, io.env);
     if (args.values.help) {
       io.stdout.write(`${USAGE}\n`);
