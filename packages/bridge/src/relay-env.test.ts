@@ -7,6 +7,7 @@ describe('relayEnv', () => {
       relayEnv({
         DATABASE_URL: 'postgres://u@h:5432/db',
         BRIDGE_BATCH_SIZE: '200',
+        BRIDGE_MAX_MODULES_PER_BATCH: '16',
         BRIDGE_POLL_INTERVAL_MS: '250',
         BRIDGE_DEDUPE_WINDOW_MS: '900000',
         BRIDGE_PUBLISH_TIMEOUT_MS: '5000',
@@ -19,7 +20,7 @@ describe('relayEnv', () => {
       }),
     ).toEqual({
       databaseUrl: 'postgres://u@h:5432/db',
-      options: { batchSize: 200, pollIntervalMs: 250, dedupeWindowMs: 900_000, publishTimeoutMs: 5000, leaseMs: 20_000, pubsub: true, agentId: 'bridge-1' },
+      options: { batchSize: 200, maxModulesPerBatch: 16, pollIntervalMs: 250, dedupeWindowMs: 900_000, publishTimeoutMs: 5000, leaseMs: 20_000, pubsub: true, agentId: 'bridge-1' },
       migrate: true,
       metrics: { port: 9465, host: '0.0.0.0' },
     });
@@ -46,6 +47,7 @@ describe('relayEnv', () => {
     expect(() => relayEnv({})).toThrow(/DATABASE_URL is not set/);
     expect(() => relayEnv({ DATABASE_URL: 'mysql://x' })).toThrow(/postgres:\/\//);
     expect(() => relayEnv({ DATABASE_URL: 'postgres://h/db', BRIDGE_BATCH_SIZE: 'many' })).toThrow(/^BRIDGE_BATCH_SIZE: /);
+    expect(() => relayEnv({ DATABASE_URL: 'postgres://h/db', BRIDGE_MAX_MODULES_PER_BATCH: '0' })).toThrow(/^BRIDGE_MAX_MODULES_PER_BATCH: /);
     expect(() => relayEnv({ DATABASE_URL: 'postgres://h/db', BRIDGE_PUBSUB: 'maybe' })).toThrow(/BRIDGE_PUBSUB/);
   });
 });

@@ -7,7 +7,7 @@ export interface RelayEnv {
   /** `DATABASE_URL`: the PostgreSQL holding the outbox. */
   databaseUrl: string;
   /** `BRIDGE_*` settings over the relay's defaults. */
-  options: Pick<RelayOptions, 'batchSize' | 'pollIntervalMs' | 'dedupeWindowMs' | 'pubsub' | 'agentId' | 'publishTimeoutMs' | 'leaseMs'>;
+  options: Pick<RelayOptions, 'batchSize' | 'maxModulesPerBatch' | 'pollIntervalMs' | 'dedupeWindowMs' | 'pubsub' | 'agentId' | 'publishTimeoutMs' | 'leaseMs'>;
   /** `BRIDGE_MIGRATE=1`: run the migrations before relaying. */
   migrate: boolean;
   /** Where the relay serves GET /metrics and GET /health. */
@@ -37,6 +37,7 @@ const envSchema = z.object({
     .string({ error: 'DATABASE_URL is not set: give the PostgreSQL URL of the outbox, e.g. postgres://user@host:5432/db' })
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// or postgresql:// URL'),
   BRIDGE_BATCH_SIZE: positiveInt.optional(),
+  BRIDGE_MAX_MODULES_PER_BATCH: positiveInt.optional(),
   BRIDGE_POLL_INTERVAL_MS: positiveInt.optional(),
   BRIDGE_DEDUPE_WINDOW_MS: positiveInt.optional(),
   BRIDGE_PUBLISH_TIMEOUT_MS: positiveInt.optional(),
@@ -49,7 +50,7 @@ const envSchema = z.object({
 });
 
 /**
- * Reads `DATABASE_URL` and the `BRIDGE_*` settings (BATCH_SIZE, POLL_INTERVAL_MS,
+ * Reads `DATABASE_URL` and the `BRIDGE_*` settings (BATCH_SIZE, MAX_MODULES_PER_BATCH, POLL_INTERVAL_MS,
  * DEDUPE_WINDOW_MS, PUBLISH_TIMEOUT_MS, LEASE_MS, PUBSUB, AGENT_ID, MIGRATE, METRICS_PORT,
  * METRICS_HOST); throws INVALID_ARGUMENT naming the variable for a bad value.
  */
@@ -65,6 +66,7 @@ export function relayEnv(env: NodeJS.ProcessEnv = process.env): RelayEnv {
   const e = parsed.data;
   const options: RelayEnv['options'] = {};
   if (e.BRIDGE_BATCH_SIZE !== undefined) options.batchSize = e.BRIDGE_BATCH_SIZE;
+  if (e.BRIDGE_MAX_MODULES_PER_BATCH !== undefined) options.maxModulesPerBatch = e.BRIDGE_MAX_MODULES_PER_BATCH;
   if (e.BRIDGE_POLL_INTERVAL_MS !== undefined) options.pollIntervalMs = e.BRIDGE_POLL_INTERVAL_MS;
   if (e.BRIDGE_DEDUPE_WINDOW_MS !== undefined) options.dedupeWindowMs = e.BRIDGE_DEDUPE_WINDOW_MS;
   if (e.BRIDGE_PUBLISH_TIMEOUT_MS !== undefined) options.publishTimeoutMs = e.BRIDGE_PUBLISH_TIMEOUT_MS;

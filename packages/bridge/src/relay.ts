@@ -1,11 +1,11 @@
 import { AgentbusError, ERROR_CODES } from '@agentbus/schema';
 import type { Transport } from '@agentbus/transport';
-import type { Pool, QueryResult } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import { createBackoff } from './internal/backoff';
 import { createNotifyListener, type NotifyListener } from './internal/notify-listener';
 import { publishRows, type PublishedRow } from './internal/publish-rows';
 import { parseClaimedRow, type RejectedRow } from './internal/outbox-row';
-import { BACKLOG, claimBatch, deleteAndCommit, MARK, NOTIFY_CHANNEL } from './internal/sql';
+import { BACKLOG, claimBatch, deleteAndCommit, MARK, NOTIFY_CHANNEL, UNDEFINED_FUNCTION } from './internal/sql';
 import { withTimeout } from './internal/with-timeout';
 import type { OutboxRow } from './l1-envelope';
 import type { BacklogInfo } from './backlog';
@@ -66,6 +66,13 @@ export interface RelayOptions {
   transport: Transport;
   /** Rows claimed per batch. Default 500. */
   batchSize?: number;
+  /**
+   * Modules claimed per batch at most: a batch holds one PostgreSQL advisory lock per module it
+   * takes rows from, in the server's shared lock table (`max_locks_per_transaction` x
+   * `max_connections` entries for all sessions, 64 x 100 by default). Modules past this wait for
+   * the next batch or go to another relay. Default 32.
+   */
+  maxModulesPerBatch?: number;
   /** Polling fallback: look for rows this often even when no notification came (ms). Default 1000. */
   pollIntervalMs?: number;
   /**
@@ -99,6 +106,7 @@ export interface RelayOptions {
 
 export const DEFAULT_RELAY_OPTIONS = {
   batchSize: 500,
+  maxModulesPerBatch: 32,
   pollIntervalMs: 1_000,
   dedupeWindowMs: 10 * 60_000,
   pubsub: false,
@@ -157,6 +165,9 @@ function checkOptions(o: Required<Omit<RelayOptions, 'hooks'>>): void {
     throw new AgentbusError(ERROR_CODES.INVALID_ARGUMENT, `createRelay: ${msg}`);
   };
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) bad(`batchSize must be an integer >= 1, got ${o.batchSize}`);
+  if (!Number.isInteger(o.maxModulesPerBatch) || o.maxModulesPerBatch < 1) {
+    bad(`maxModulesPerBatch must be an integer >= 1, got ${o.maxModulesPerBatch}`);
+  }
   for (const k of ['pollIntervalMs', 'dedupeWindowMs', 'publishTimeoutMs', 'leaseMs', 'minBackoffMs', 'maxBackoffMs'] as const) {
     if (!(o[k] > 0)) bad(`${k} must be > 0, got ${o[k]}`);
   }
@@ -180,15 +191,37 @@ function lastResult(result: QueryResult | QueryResult[]): QueryResult {
 }
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
+type ClaimSettings = Required<Pick<RelayOptions, 'leaseMs' | 'batchSize' | 'maxModulesPerBatch'>>;
+
+/**
+ * Opens the batch's transaction on `client` and claims its rows (unchecked, as PostgreSQL sent
+ * them), module after module from the one after `after`.
+ */
+async function claimRows(client: PoolClient, o: ClaimSettings, after: string | null): Promise<Record<string, unknown>[]> {
+  try {
+    return lastResult(await client.query<Record<string, unknown>>(claimBatch(o.leaseMs, o.batchSize, o.maxModulesPerBatch, after))).rows;
+  } catch (error) {
+    // The claim is a function of migration 002: without it every batch would fail the same way.
+    if ((error as { code?: unknown }).code === UNDEFINED_FUNCTION) {
+      throw new AgentbusError(
+        ERROR_CODES.NOT_FOUND,
+        `the outbox schema predates this relay (${(error as Error).message}): run \`agentbus-bridge migrate\` or migrate(pool), or start the relay with --migrate (BRIDGE_MIGRATE=1)`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
 /**
  * Relays the outbox to Redis: every committed row becomes exactly one stream entry on
  * `mem0.recorded.<module>`, in order per module, however many relays run. Starts at once.
  *
- * Each batch: claim the oldest rows of the modules no other relay holds (advisory lock per
- * module, `FOR UPDATE SKIP LOCKED`), XADD them with their UUIDv7 as the dedupe key, delete them,
- * commit. A relay that dies after the XADD leaves its rows in place; the next relay re-publishes
- * them and Redis drops the duplicates. Redis down: the batch fails, the relay backs off, the rows
- * wait in PostgreSQL; writers never notice.
+ * Each batch: claim the oldest rows of up to `maxModulesPerBatch` modules no other relay holds
+ * (an advisory lock per module taken, `FOR UPDATE` of its rows), XADD them with their UUIDv7 as
+ * the dedupe key, delete them, commit. A relay that dies after the XADD leaves its rows in place;
+ * the next relay re-publishes them and Redis drops the duplicates. Redis down: the batch fails,
+ * the relay backs off, the rows wait in PostgreSQL; writers never notice.
  */
 export function createRelay(options: RelayOptions): Relay {
   const o = { ...DEFAULT_RELAY_OPTIONS, ...options };
@@ -213,6 +246,8 @@ export function createRelay(options: RelayOptions): Relay {
   };
   let closed = false;
   let woken = false;
+  // The last module taken: the next claim starts after it, so every module gets its turn.
+  let after: string | null = null;
   let waiter: { done: () => void; wakeable: boolean } | null = null;
   let markReady!: () => void;
   const readyP = new Promise<void>((resolve) => {
@@ -270,8 +305,8 @@ export function createRelay(options: RelayOptions): Relay {
     }
   }
 
-  /** One batch; returns the rows it claimed. */
-  async function runBatch(): Promise<number> {
+  /** One batch; returns whether it was full (by rows or by modules), i.e. more rows may wait. */
+  async function runBatch(): Promise<boolean> {
     assertRedisUp();
     const client = await pool.connect();
     let broken = false;
@@ -284,15 +319,18 @@ export function createRelay(options: RelayOptions): Relay {
     try {
       const started = performance.now();
       open = true;
-      const claimed = lastResult(await client.query(claimBatch(o.leaseMs, o.batchSize)));
-      if (claimed.rows.length === 0) {
+      const claimed = await claimRows(client, o, after);
+      if (claimed.length === 0) {
         await client.query('COMMIT');
         open = false;
-        return 0;
+        return false;
       }
+      const last = claimed[claimed.length - 1]!.source_module;
+      if (typeof last === 'string') after = last;
+      const full = claimed.length >= o.batchSize || new Set(claimed.map((r) => r.source_module)).size >= o.maxModulesPerBatch;
       const rows: OutboxRow[] = [];
       const rejected: RejectedRow[] = [];
-      for (const raw of [...claimed.rows].sort(byOutboxId)) {
+      for (const raw of [...claimed].sort(byOutboxId)) {
         const parsed = parseClaimedRow(raw);
         if (parsed.ok) rows.push(parsed.row);
         else rejected.push(parsed.rejected);
@@ -346,7 +384,7 @@ export function createRelay(options: RelayOptions): Relay {
         if (hooks.onRelayed) callHook(() => hooks.onRelayed!(published.length, maxLatency, batch));
       }
       if (deadRows.length > 0 && hooks.onDead) callHook(() => hooks.onDead!(deadRows));
-      return claimed.rows.length;
+      return full;
     } catch (error) {
       if (open) {
         await client.query('ROLLBACK').catch(() => {
@@ -365,9 +403,9 @@ export function createRelay(options: RelayOptions): Relay {
     await listener?.started;
     while (!closed) {
       woken = false;
-      let claimed: number;
+      let full: boolean;
       try {
-        claimed = await runBatch();
+        full = await runBatch();
         backoff.reset();
         stats.state = 'running';
       } catch (error) {
@@ -382,7 +420,7 @@ export function createRelay(options: RelayOptions): Relay {
       markReady();
       if (closed) break;
       // A full batch means more may wait; a notification during the batch means new rows.
-      if (claimed >= o.batchSize || woken) continue;
+      if (full || woken) continue;
       await wait(o.pollIntervalMs, true);
     }
     stats.state = 'closed';

@@ -23,7 +23,8 @@ relay options (each also a BRIDGE_* variable):
                             metrics need the optional package: npm install @agentbus/metrics
 
 environment: DATABASE_URL (required), REDIS_URL or REDIS_CLUSTER_NODES (relay), REDIS_NAMESPACE,
-BRIDGE_DEDUPE_WINDOW_MS, BRIDGE_PUBLISH_TIMEOUT_MS, BRIDGE_LEASE_MS, BRIDGE_AGENT_ID`;
+BRIDGE_MAX_MODULES_PER_BATCH, BRIDGE_DEDUPE_WINDOW_MS, BRIDGE_PUBLISH_TIMEOUT_MS, BRIDGE_LEASE_MS,
+BRIDGE_AGENT_ID`;
 
 export interface CliIo {
   /** Default process.env. */

@@ -31,10 +31,10 @@ describe('agentbus-bridge', () => {
   it('migrate: applies the schema, then reports it up to date', async () => {
     const first = io({ DATABASE_URL: db.url });
     expect(await runCli(['migrate'], first.io)).toBe(0);
-    expect(first.out).toEqual(['migrated: applied 1; schema at version 1']);
+    expect(first.out).toEqual(['migrated: applied 1, 2; schema at version 2']);
     const again = io({ DATABASE_URL: db.url });
     expect(await runCli(['migrate'], again.io)).toBe(0);
-    expect(again.out).toEqual(['up to date: schema at version 1']);
+    expect(again.out).toEqual(['up to date: schema at version 2']);
   });
 
   it('relay: runs until its signal aborts, then stops cleanly', async () => {

@@ -41,7 +41,7 @@ afterAll(async () => {
 describe('migrations', () => {
   it('are idempotent, safe to run concurrently, and refuse an edited migration', async () => {
     const again = await Promise.all([migrate(db.pool), migrate(db.pool), migrate(db.pool)]);
-    for (const r of again) expect(r).toEqual({ applied: [], version: 1 });
+    for (const r of again) expect(r).toEqual({ applied: [], version: 2 });
     const [first] = loadMigrations();
     await expect(migrate(db.pool, [{ ...first!, checksum: 'edited' }])).rejects.toMatchObject({ code: 'CONFLICT' });
   });

@@ -97,6 +97,7 @@ it('gives the batch back while Redis is unreachable: the row waits in PostgreSQL
 it('refuses bad options', () => {
   const base = { pool: {} as never, transport: {} as never };
   expect(() => createRelay({ ...base, batchSize: 0 })).toThrow(/batchSize/);
+  expect(() => createRelay({ ...base, maxModulesPerBatch: 1.5 })).toThrow(/maxModulesPerBatch must be an integer >= 1/);
   expect(() => createRelay({ ...base, pollIntervalMs: -1 })).toThrow(/pollIntervalMs/);
   expect(() => createRelay({ ...base, backlogIntervalMs: -1 })).toThrow(/backlogIntervalMs/);
   expect(() => createRelay({ ...base, publishTimeoutMs: 20_000 })).toThrow(/half of leaseMs/);

@@ -15,6 +15,8 @@ export {
 } from './redis/connection';
 export type { RedisClient, RedisConnectionOptions, SentinelOptions } from './redis/connection';
 export { toAgentbusError } from './redis/redis-errors';
+export { defineScripts } from './redis/script-registry';
+export type { ScriptDefinition } from './redis/script-registry';
 export { BackpressureError } from './errors';
 export {
   DEFAULT_TRANSPORT_OPTIONS,
@@ -24,6 +26,7 @@ export {
 } from './options';
 export type { TransportOptions } from './options';
 export { partitionFor } from './partition';
+export { compareStreamIds } from './internal/stream-id';
 export type {
   Transport,
   TransportCapabilities,

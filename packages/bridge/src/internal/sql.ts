@@ -8,7 +8,8 @@ export const MIGRATIONS_TABLE = `${BRIDGE_SCHEMA}.migrations`;
 export const NOTIFY_CHANNEL = 'agentbus_bridge_outbox';
 
 // Advisory lock spaces (the two-key form): 'abrg' for per-module relay locks, one more for migrate,
-// so neither can block the other whatever a module name hashes to.
+// so neither can block the other whatever a module name hashes to. migrations/002_claim_batch.sql
+// spells the module space out (1633841767): an applied migration never changes, and neither may it.
 export const MODULE_LOCK_SPACE = 0x61627267;
 export const MIGRATE_LOCK_SPACE = 0x61627268;
 
@@ -20,45 +21,35 @@ SELECT m, e, t FROM unnest($1::text[], $2::json[], $3::text[]) WITH ORDINALITY A
 RETURNING id::text AS id, event_id::text AS event_id`;
 
 /**
- * Claims a batch: the oldest rows of every module no other relay holds. The recursive CTE is a
- * skip scan over (source_module, id) listing the modules with rows; a transaction-scoped
- * advisory lock per module makes one relay at a time the owner of a module, which is what keeps
- * each module's order with several relays (SKIP LOCKED alone would hand rows 1-100 to one relay
- * and 101-200 to another, published in parallel). MATERIALIZED keeps the locking CTE from being
- * inlined into the outer scan.
+ * Claims a batch through `agentbus_bridge.claim_batch` (migration 002): the modules with rows in
+ * name order, round robin from after the last module the relay took; for each one no other relay
+ * holds, its transaction-scoped advisory lock (one relay at a time owns a module, which keeps its
+ * order with several relays: SKIP LOCKED alone would hand rows 1-100 to one relay and 101-200 to
+ * another, published in parallel), then its oldest rows; until the batch is full or
+ * `maxModulesPerBatch` modules are locked. A module is locked only to take rows from it: the
+ * locks a claim holds stay bounded however many modules have rows, and the modules it leaves
+ * stay free for the other relays.
  *
- * The candidates are each owned module's first rows by (source_module, id), then the oldest of
- * those overall: every step is an index range with a LIMIT, so a claim costs the same with a
- * backlog of millions, whatever the planner's statistics say (a queue table's are always stale,
- * and a plan sorting the whole backlog per batch would make draining it quadratic). Only the rows
- * finally taken are locked. The caller puts them in id order.
+ * Every step is an index range with a LIMIT over (source_module, id): a claim costs one index
+ * descent per module it visits plus the rows taken, with a backlog of millions and whatever the
+ * planner's statistics say (a queue table's are always stale). The rows come module after
+ * module in visiting order; the caller takes the last one's module as its next start, then puts
+ * the rows in id order.
  */
-const CLAIM = `WITH RECURSIVE modules(source_module) AS (
-  (SELECT source_module FROM ${OUTBOX_TABLE} ORDER BY source_module LIMIT 1)
-  UNION ALL
-  SELECT (SELECT o.source_module FROM ${OUTBOX_TABLE} o
-          WHERE o.source_module > m.source_module ORDER BY o.source_module LIMIT 1)
-  FROM modules m WHERE m.source_module IS NOT NULL
-),
-owned AS MATERIALIZED (
-  SELECT source_module FROM modules
-  WHERE source_module IS NOT NULL
-    AND pg_try_advisory_xact_lock(${MODULE_LOCK_SPACE}, hashtext(source_module))
-),
-candidates AS MATERIALIZED (
-  SELECT c.id FROM owned
-  CROSS JOIN LATERAL (
-    SELECT o.id FROM ${OUTBOX_TABLE} o
-    WHERE o.source_module = owned.source_module
-    ORDER BY o.id LIMIT %LIMIT%
-  ) c
-  ORDER BY c.id LIMIT %LIMIT%
-)
-SELECT o.id::text AS id, o.event_id::text AS event_id, o.source_module, o.event, o.traceparent,
-       (extract(epoch FROM o.created_at) * 1000)::float8 AS created_ms
-FROM ${OUTBOX_TABLE} o
-WHERE o.id IN (SELECT id FROM candidates)
-FOR UPDATE OF o SKIP LOCKED`;
+const CLAIM = `SELECT id, event_id, source_module, event, traceparent, created_ms
+FROM ${BRIDGE_SCHEMA}.claim_batch(%LIMIT%, %MODULES%, %AFTER%)`;
+
+/**
+ * `text` as an SQL literal. Module names come from the table, where plain-SQL writers may have
+ * put anything; the E'' form reads the same whatever standard_conforming_strings says.
+ */
+export function sqlText(text: string | null): string {
+  if (text === null) return 'NULL';
+  return `E'${text.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
+}
+
+/** What PostgreSQL answers when the claim function is missing: the schema predates this relay. */
+export const UNDEFINED_FUNCTION = '42883';
 
 /** Deletes the relayed rows ($1) and moves the ones that cannot be relayed ($2, reasons $3). */
 export const MARK = `WITH dead AS (
@@ -74,14 +65,16 @@ FROM ${OUTBOX_TABLE}`;
 
 /**
  * Opens the batch's transaction and claims the rows, in one round trip (a multi-statement simple
- * query, so the limit is inlined: it is a checked integer). The timeouts make PostgreSQL end the
- * session of a relay that hangs mid-batch (stopped, partitioned), which releases its module locks
- * to the other relays.
+ * query, so the arguments are inlined: checked integers and a quoted literal). The timeouts make
+ * PostgreSQL end the session of a relay that hangs mid-batch (stopped, partitioned), which
+ * releases its module locks to the other relays.
  */
-export function claimBatch(leaseMs: number, limit: number): string {
+export function claimBatch(leaseMs: number, limit: number, maxModules: number, after: string | null): string {
   const ms = Math.max(1, Math.round(leaseMs));
   const n = Math.max(1, Math.floor(limit));
-  return `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${ms}; SET LOCAL statement_timeout = ${ms}; ${CLAIM.replaceAll('%LIMIT%', String(n))}`;
+  const k = Math.max(1, Math.floor(maxModules));
+  const claim = CLAIM.replace('%LIMIT%', String(n)).replace('%MODULES%', String(k)).replace('%AFTER%', () => sqlText(after));
+  return `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${ms}; SET LOCAL statement_timeout = ${ms}; ${claim}`;
 }
 
 const ID_RE = /^\d+$/;

@@ -1,4 +1,5 @@
 import type { Cluster, Redis, Result as IoResult } from 'ioredis';
+import { defineScripts } from '@agentbus/transport';
 import tokenBucketLua from './token-bucket.lua';
 import idempotencyAcquireLua from './idempotency-acquire.lua';
 import idempotencyCompleteLua from './idempotency-complete.lua';
@@ -46,11 +47,8 @@ declare module 'ioredis' {
   }
 }
 
-const registered = new WeakSet<object>();
 
 /** Registers the rate-limiter and idempotency scripts on a connection (idempotent). */
 export function defineLimiterScripts(client: Redis | Cluster): void {
-  if (registered.has(client)) return;
-  for (const [name, def] of Object.entries(LIMITER_SCRIPTS)) client.defineCommand(name, def);
-  registered.add(client);
+  defineScripts(client, LIMITER_SCRIPTS);
 }

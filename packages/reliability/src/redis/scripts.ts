@@ -1,4 +1,5 @@
 import type { Cluster, Redis, Result as IoResult } from 'ioredis';
+import { defineScripts } from '@agentbus/transport';
 import retryLua from './retry.lua';
 import moveDueLua from './move-due.lua';
 import moveDueV1Lua from './move-due-v1.lua';
@@ -40,11 +41,8 @@ declare module 'ioredis' {
   }
 }
 
-const registered = new WeakSet<object>();
 
 /** Registers the reliability scripts on a connection (idempotent). */
 export function defineReliabilityScripts(client: Redis | Cluster): void {
-  if (registered.has(client)) return;
-  for (const [name, def] of Object.entries(SCRIPTS)) client.defineCommand(name, def);
-  registered.add(client);
+  defineScripts(client, SCRIPTS);
 }

@@ -11,6 +11,7 @@ import type {
   Transport,
   TransportCapabilities,
 } from '../types';
+import { compareStreamIds } from '../internal/stream-id';
 
 /** What a backend's conformance run provides. */
 export interface ConformanceSetup {
@@ -61,12 +62,6 @@ function eventually<T>(check: () => T | Promise<T>, timeout = WAIT_MS): Promise<
   return vi.waitFor(check, { timeout, interval: 20 });
 }
 
-/** Orders stream ids (`ms-seq`) numerically. */
-function compareStreamIds(a: string, b: string): number {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am !== bm ? am - bm : as - bs;
-}
 
 /**
  * The transport contract suite (see types.ts): every backend runs the same tests, skipping what its
@@ -694,6 +689,15 @@ export function describeTransportConformance(
     });
 
     describe('dedupe and back-pressure', () => {
+      it('concurrent deduped publishes to many topics in one tick all land (scripts routed by their keys, not their first argument)', async () => {
+        const t = transport();
+        const topics = Array.from({ length: 12 }, () => unique('many'));
+        const results = await Promise.all(topics.map((topic) => t.publish(topic, envelope('x'), { dedupeWindowMs: 10_000 })));
+        expect(results.map((r) => r.duplicate)).toEqual(topics.map(() => false));
+        const stats = await Promise.all(topics.map((topic) => t.stats(topic)));
+        expect(stats.map((st) => st.length)).toEqual(topics.map(() => 1));
+      });
+
       it('dedupes a publish of the same envelope id inside the window: same streamId, consumed once', async () => {
         const t = transport();
         const topic = unique('dedupe');

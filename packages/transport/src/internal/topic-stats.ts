@@ -1,7 +1,7 @@
 import { PRIORITIES, type KeyBuilder } from '@agentbus/schema';
 import type { GroupInfo, LaneStats, TopicStats } from '../types';
 import type { StreamBackend } from './stream-backend';
-import { compareIds } from './stream-id';
+import { compareStreamIds } from './stream-id';
 
 /**
  * A topic's stats over its partitions and lanes: per stream as read, and per group summed
@@ -37,7 +37,7 @@ export async function collectTopicStats(
       }
       acc.pending += g.pending;
       acc.lag = acc.lag === null || g.lag === null ? null : acc.lag + g.lag;
-      if (compareIds(g.lastDeliveredId, acc.lastDeliveredId) > 0) acc.lastDeliveredId = g.lastDeliveredId;
+      if (compareStreamIds(g.lastDeliveredId, acc.lastDeliveredId) > 0) acc.lastDeliveredId = g.lastDeliveredId;
       for (const c of g.consumers) {
         const have = acc.consumers.find((x) => x.name === c.name);
         if (have) {

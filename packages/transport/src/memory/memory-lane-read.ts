@@ -1,6 +1,6 @@
 import type { LaneReadRequest, LaneReadResult, RawEntry, ReadResult } from '../internal/stream-backend';
 import { deliverNew, touchConsumer, type ConsumerGroup, type MemoryStream, type PendingEntry, type StreamEntry } from './memory-stream';
-import { compareStreamIds, type StreamId } from './stream-id';
+import { compareParsedIds, type StreamId } from '../internal/stream-id';
 
 /** One stream of a lane read, its group resolved (a missing group has failed the read already). */
 export interface LaneTarget {
@@ -52,6 +52,6 @@ export function readWithinBudget(targets: readonly LaneTarget[], req: LaneReadRe
 /** The group's pending records at or after `cursor`, in id order (XAUTOCLAIM's scan order). */
 export function pendingFrom(group: ConsumerGroup, cursor: StreamId): PendingEntry[] {
   return [...group.pel.values()]
-    .filter((r) => compareStreamIds(r.id, cursor) >= 0)
-    .sort((a, b) => compareStreamIds(a.id, b.id));
+    .filter((r) => compareParsedIds(r.id, cursor) >= 0)
+    .sort((a, b) => compareParsedIds(a.id, b.id));
 }

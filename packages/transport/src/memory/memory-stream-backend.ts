@@ -31,7 +31,7 @@ import {
   transferPending,
   type ConsumerGroup,
 } from './memory-stream';
-import { compareStreamIds, formatStreamId, parseStreamId, type StreamId } from './stream-id';
+import { compareParsedIds, formatStreamId, parseStreamId, type StreamId } from '../internal/stream-id';
 import { trimMemoryStream } from './memory-trim';
 
 export interface MemoryStreamBackendOptions {
@@ -141,7 +141,7 @@ export function createMemoryStreamBackend(
       for (const record of group.pel.values()) {
         if (req.count > 0 && entries.length >= req.count) break;
         if (record.consumer !== consumer.name) continue;
-        if (compareStreamIds(record.id, after) <= 0) continue;
+        if (compareParsedIds(record.id, after) <= 0) continue;
         const entry = stream.get(record.key);
         if (entry) {
           record.deliveryCount++;

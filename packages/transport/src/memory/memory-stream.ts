@@ -1,4 +1,4 @@
-import { ZERO_ID, compareStreamIds, formatStreamId, nextStreamId, type StreamId } from './stream-id';
+import { ZERO_ID, compareParsedIds, formatStreamId, nextStreamId, type StreamId } from '../internal/stream-id';
 
 /** One entry of a stream. `raw` is its `env` field. */
 export interface StreamEntry {
@@ -88,7 +88,7 @@ export class MemoryStream {
     let hi = this.entries.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareStreamIds(this.entries[mid]!.id, id) <= 0) lo = mid + 1;
+      if (compareParsedIds(this.entries[mid]!.id, id) <= 0) lo = mid + 1;
       else hi = mid;
     }
     return lo - this.head;
@@ -100,7 +100,7 @@ export class MemoryStream {
     let hi = this.entries.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareStreamIds(this.entries[mid]!.id, id) < 0) lo = mid + 1;
+      if (compareParsedIds(this.entries[mid]!.id, id) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo - this.head;
@@ -167,7 +167,7 @@ export function deliverNew(group: ConsumerGroup, consumer: GroupConsumer, entry:
     deliveryTime: nowMs,
   });
   consumer.pending.add(entry.key);
-  if (compareStreamIds(entry.id, group.lastDeliveredId) > 0) group.lastDeliveredId = entry.id;
+  if (compareParsedIds(entry.id, group.lastDeliveredId) > 0) group.lastDeliveredId = entry.id;
 }
 
 /** Moves a pending record to `consumer` (XCLAIM). */
@@ -190,7 +190,7 @@ export function removePending(group: ConsumerGroup, key: string): boolean {
 /** True when `entry` is pending in, or not yet delivered to, some group. */
 export function isUnacked(stream: MemoryStream, entry: StreamEntry): boolean {
   for (const group of stream.groups.values()) {
-    if (group.pel.has(entry.key) || compareStreamIds(entry.id, group.lastDeliveredId) > 0) return true;
+    if (group.pel.has(entry.key) || compareParsedIds(entry.id, group.lastDeliveredId) > 0) return true;
   }
   return false;
 }

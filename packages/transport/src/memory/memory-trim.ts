@@ -2,7 +2,7 @@ import type { RetentionPolicy, TrimResult } from '../types';
 import { invalidArgument } from './memory-errors';
 import { incrementBy, type StoreState } from './memory-store';
 import { isUnacked, type MemoryStream } from './memory-stream';
-import { compareStreamIds, type StreamId } from './stream-id';
+import { compareParsedIds, type StreamId } from '../internal/stream-id';
 
 /**
  * Retention in memory with the decisions of trim.lua (see its header): the same bound, the same
@@ -41,7 +41,7 @@ function nonNegative(name: keyof RetentionPolicy, value: number | undefined): nu
 function min(a: StreamId | null, b: StreamId | null): StreamId | null {
   if (a === null) return b;
   if (b === null) return a;
-  return compareStreamIds(a, b) <= 0 ? a : b;
+  return compareParsedIds(a, b) <= 0 ? a : b;
 }
 
 function boundsOf(stream: MemoryStream, first: StreamId): Bounds {
@@ -54,9 +54,9 @@ function boundsOf(stream: MemoryStream, first: StreamId): Bounds {
   }));
   const bound = groups.reduce<StreamId | null>((acc, g) => min(acc, min(g.oldest, g.next)), null);
   if (bound === null) return { bound, lo: 0, hi: 0, checkpoint: null };
-  if (compareStreamIds(bound, first) <= 0) return { bound, lo: len, hi: len, checkpoint: null };
+  if (compareParsedIds(bound, first) <= 0) return { bound, lo: len, hi: len, checkpoint: null };
   // The bound is some group's first undelivered entry: that group's lag is c.
-  const behind = groups.find((g) => g.next !== null && compareStreamIds(g.next, bound) === 0);
+  const behind = groups.find((g) => g.next !== null && compareParsedIds(g.next, bound) === 0);
   if (behind) return { bound, lo: behind.lag, hi: behind.lag, checkpoint: null };
   const lo = Math.max(0, ...groups.map((g) => Math.min(len, g.pending + g.lag)));
   const checkpoint = newestCheckpoint(stream, first, bound);
@@ -68,7 +68,7 @@ function newestCheckpoint(stream: MemoryStream, first: StreamId, atOrBefore: Str
   const list = checkpoints.get(stream) ?? [];
   for (let i = list.length - 1; i >= 0; i--) {
     const cp = list[i]!;
-    if (compareStreamIds(cp, atOrBefore) <= 0) return compareStreamIds(cp, first) >= 0 ? cp : null;
+    if (compareParsedIds(cp, atOrBefore) <= 0) return compareParsedIds(cp, first) >= 0 ? cp : null;
   }
   return null;
 }

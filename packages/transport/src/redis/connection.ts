@@ -2,7 +2,7 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { AgentbusError, ERROR_CODES } from '@agentbus/schema';
 import { toAgentbusError } from './redis-errors';
-import { defineScripts } from './scripts';
+import { defineTransportScripts, VARIABLE_KEY_SCRIPTS } from './scripts';
 
 export type RedisClient = Redis | Cluster;
 
@@ -156,6 +156,9 @@ export function createRedisClient(options: RedisConnectionOptions = {}): RedisCl
     const clusterOptions: ClusterOptions = {
       lazyConnect: true,
       enableAutoPipelining: o.autoPipelining,
+      // A Cluster's auto-pipeline routes a command by its first argument; these scripts take
+      // `numkeys` first, so they must go out on their own, routed by their keys.
+      autoPipeliningIgnoredCommands: [...VARIABLE_KEY_SCRIPTS],
       clusterRetryStrategy: retryStrategy(o.maxReconnectDelayMs),
       redisOptions: {
         ...common,
@@ -186,7 +189,7 @@ export function createRedisClient(options: RedisConnectionOptions = {}): RedisCl
   client.on('error', (err: Error) => {
     lastErrors.set(client, err);
   });
-  defineScripts(client);
+  defineTransportScripts(client);
   return client;
 }
 

@@ -1,4 +1,5 @@
 import type { Cluster, Redis, Result as IoResult } from 'ioredis';
+import { defineScripts } from './script-registry';
 import publishLua from './publish.lua';
 import trimLua from './trim.lua';
 import reapLua from './reap.lua';
@@ -61,15 +62,14 @@ declare module 'ioredis' {
   }
 }
 
-const registered = new WeakSet<object>();
+/** The scripts whose key count varies: `numkeys` is their first argument. */
+export const VARIABLE_KEY_SCRIPTS: readonly string[] = Object.entries(SCRIPTS)
+  .filter(([, def]) => !('numberOfKeys' in def))
+  .map(([name]) => name);
 
-/** Registers every script on a connection (idempotent). */
-export function defineScripts(client: Redis | Cluster): void {
-  if (registered.has(client)) return;
-  for (const [name, def] of Object.entries(SCRIPTS)) {
-    client.defineCommand(name, 'numberOfKeys' in def ? { lua: def.lua, numberOfKeys: def.numberOfKeys } : { lua: def.lua });
-  }
-  registered.add(client);
+/** Registers every transport script on a connection (idempotent). */
+export function defineTransportScripts(client: Redis | Cluster): void {
+  defineScripts(client, SCRIPTS);
 }
 
 /** Publish script return codes. */
