@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AGENT_STATUSES, PRIORITIES, SPEECH_ACTS, TASK_STATUSES, citationSchema, timestampSchema } from '@agentbus/schema';
+import { MAX_TASK_TTL_SECONDS } from './internal/swarm-store';
 
 /**
  * The zod schemas of what callers hand the swarm: one per operation body, so the broker can
@@ -33,6 +34,11 @@ export const createTaskInputSchema = z.strictObject({
   description: z.string().max(65_536),
   type: z.string().min(1).max(256),
   data: jsonObject.default({}),
+  /**
+   * The task's own TTL in seconds, stored in its `ttl_seconds` field and kept by every later
+   * write (claim, renew, escalate, release, complete, fail). Default: 24 h.
+   */
+  ttl_seconds: z.number().int().min(1).max(MAX_TASK_TTL_SECONDS).optional(),
 });
 export type CreateTaskInput = z.input<typeof createTaskInputSchema>;
 

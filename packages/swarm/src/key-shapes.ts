@@ -31,6 +31,7 @@ export function swarmKeyShapes(keys: KeyBuilder): KeyShape[] {
   const p = keys.namespace === '' ? '' : `${keys.namespace}:`;
   return [
     { prefix: `${p}swarm:tasks:status:`, what: 'task status index', type: 'zset', alsoReadable: [], ttlSeconds: STATUS_INDEX_TTL_SECONDS },
+    { prefix: `${p}swarm:tasks:lease:`, what: 'task lease index', type: 'zset', alsoReadable: [], ttlSeconds: STATUS_INDEX_TTL_SECONDS },
     { prefix: `${p}swarm:findings:task:`, what: 'findings index', type: 'zset', alsoReadable: [], ttlSeconds: FINDINGS_INDEX_TTL_SECONDS },
     { prefix: `${p}swarm:registry:`, what: 'swarm registry', type: 'string', alsoReadable: [], ttlSeconds: SWARM_REGISTRY_TTL_SECONDS },
     { prefix: `${p}swarm:remediation:`, what: 'remediation scan', type: 'string', alsoReadable: [], ttlSeconds: REMEDIATION_SCAN_TTL_SECONDS },

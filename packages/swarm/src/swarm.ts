@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { assertTopic, type KeyBuilder } from '@agentbus/schema';
+import { assertTopic, TASK_TTL_SECONDS, type KeyBuilder } from '@agentbus/schema';
 import type { Transport } from '@agentbus/transport';
 import { z } from 'zod';
 import { createSwarmContexts, type SwarmContexts } from './context';
@@ -7,7 +7,7 @@ import { invalidArgument } from './errors';
 import { createSwarmEscalation, type SwarmEscalation } from './escalation';
 import { createSwarmFindings, type SwarmFindings } from './findings';
 import { parseArgument } from './internal/parse';
-import { statusIndexKeys, type ResolvedSwarmOptions, type SwarmContext } from './internal/swarm-context';
+import { leaseIndexKey, statusIndexKeys, type ResolvedSwarmOptions, type SwarmContext } from './internal/swarm-context';
 import { createMemorySwarmStore, createSwarmMemoryStore, type SwarmMemoryStore } from './memory/memory-swarm-store';
 import { createRedisSwarmStore } from './redis/redis-swarm-store';
 import { createSwarmRegistry, type SwarmRegistryApi } from './registry';
@@ -26,10 +26,16 @@ export interface SwarmOptions {
   listLimit?: number;
   /** Keys asked for per SCAN call (scan listings, remediation). Default 500. */
   scanCount?: number;
-  /** Read-merge-write retries (context shares, registry updates) after losing a race. Default 32 (with a jittered backoff). */
+  /** Read-merge-write retries (context shares, registry updates, escalations) after losing a race. Default 32 (with a jittered backoff). */
   maxCasRetries?: number;
   /** TTL of a key remediation moved aside, seconds; 0 = none. Default 7 days. */
   quarantineTtlSeconds?: number;
+  /**
+   * How long a claim holds a task without renewal, ms: a claim sets the task's `claimed_until`
+   * to now + this, `renewClaim` moves it on, and once it has passed claimNextTask (or claimTask)
+   * may give the task to another agent. Default 300000 (5 min).
+   */
+  claimLeaseMs?: number;
   /** Clock for timestamps and index scores (ms since epoch). Default `Date.now`. */
   now?: () => number;
   /**
@@ -48,6 +54,7 @@ export const DEFAULT_SWARM_OPTIONS = {
   scanCount: 500,
   maxCasRetries: 32,
   quarantineTtlSeconds: 7 * 24 * 60 * 60,
+  claimLeaseMs: 5 * 60 * 1000,
 } as const satisfies SwarmOptions;
 
 /**
@@ -69,6 +76,7 @@ const optionsSchema = z.strictObject({
   scanCount: z.number().int().min(1).max(100_000).optional(),
   maxCasRetries: z.number().int().min(0).max(1_000).optional(),
   quarantineTtlSeconds: z.number().int().min(0).optional(),
+  claimLeaseMs: z.number().int().min(1).max(TASK_TTL_SECONDS * 1000).optional(),
   now: z.function().optional(),
   memoryStore: z.object({ now: z.function() }).optional(),
 });
@@ -103,6 +111,7 @@ export function createSwarm(transport: Transport, options: SwarmOptions = {}): S
     scanCount: o.scanCount,
     maxCasRetries: o.maxCasRetries,
     quarantineTtlSeconds: o.quarantineTtlSeconds,
+    claimLeaseMs: o.claimLeaseMs,
     now: options.now ?? Date.now,
   };
   if (transport.redis && transport.capabilities.cluster) {
@@ -119,6 +128,7 @@ export function createSwarm(transport: Transport, options: SwarmOptions = {}): S
     keys: transport.keys,
     options: resolved,
     statusIndex: statusIndexKeys(transport.keys),
+    leaseIndex: leaseIndexKey(transport.keys),
     isoNow: () => new Date(resolved.now()).toISOString(),
   };
   return {

@@ -36,6 +36,11 @@ describeSwarmConformance('redis', async (options = {}) => {
     keys: transport.keys,
     raw,
     peer: async ({ transport: on, ...rest } = {}) => createSwarm(on ?? newTransport(), rest),
+    failingEscalations: async () => {
+      // A key of another type where the stream belongs: Redis refuses the XADD.
+      await client.set(transport.keys.lane('swarm.escalations', 'high'), 'not a stream');
+      return createSwarm(newTransport());
+    },
     cleanup: async () => {
       await Promise.all([...transports.map((t) => t.close()), client.quit()]);
     },

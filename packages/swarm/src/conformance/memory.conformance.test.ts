@@ -1,3 +1,4 @@
+import { AgentbusError, ERROR_CODES } from '@agentbus/schema';
 import { createMemoryStore, createMemoryTransport, type Transport } from '@agentbus/transport';
 import { memoryKeyspace, createSwarmMemoryStore } from '../memory/memory-swarm-store';
 import { createSwarm } from '../swarm';
@@ -35,6 +36,15 @@ describeSwarmConformance('memory', async (options = {}) => {
     keys: transport.keys,
     raw,
     peer: async ({ transport: on, ...rest } = {}) => createSwarm(on ?? newTransport(), { ...rest, memoryStore }),
+    failingEscalations: async () => {
+      const failing = new Proxy(newTransport(), {
+        get(target, prop, receiver) {
+          if (prop === 'publish') return async () => Promise.reject(new AgentbusError(ERROR_CODES.BACKPRESSURE, 'full'));
+          return Reflect.get(target, prop, receiver) as unknown;
+        },
+      });
+      return createSwarm(failing, { memoryStore });
+    },
     cleanup: async () => {
       await Promise.all(transports.map((t) => t.close()));
     },

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  AgentbusError,
   ERROR_CODES,
   TASK_TTL_SECONDS,
   generateSigningKeyPair,
   isAgentbusError,
+  type AgentbusError,
   type AgentbusErrorCode,
   type Envelope,
   type KeyBuilder,
@@ -12,7 +12,7 @@ import {
 } from '@agentbus/schema';
 import type { Transport } from '@agentbus/transport';
 import { SwarmDataError } from '../errors';
-import type { EscalationPayload } from '../escalation';
+import type { EscalationPayload, EscalationResult } from '../escalation';
 import type { Swarm, SwarmOptions } from '../swarm';
 
 /** Raw access to the backend's keys, bypassing the swarm: how tests plant what other programs write. */
@@ -43,6 +43,11 @@ export interface SwarmTestEnv {
    * connection) unless `transport` is given.
    */
   peer(options?: SwarmOptions & { transport?: Transport }): Promise<Swarm>;
+  /**
+   * A swarm on the same data whose escalations cannot reach the escalations stream (Redis: a
+   * string planted at the stream key of priority `high`; memory: a transport whose publish rejects).
+   */
+  failingEscalations(): Promise<Swarm>;
   cleanup(): Promise<void>;
 }
 
@@ -196,9 +201,9 @@ export function describeSwarmConformance(name: string, createEnv: (options?: Swa
         expect(await raw.zrange(keys.key('swarm', 'tasks', 'status', 'pending'))).toEqual([]);
         expect(await raw.zrange(keys.key('swarm', 'tasks', 'status', 'in_progress'))).toEqual(['c1']);
 
-        await expectCode(swarm.claimTask('c1', 'worker-2'), ERROR_CODES.CONFLICT, /in_progress \(assigned to worker-1\)/);
+        await expectCode(timed.claimTask('c1', 'worker-2'), ERROR_CODES.CONFLICT, /in_progress \(assigned to worker-1\)/);
         // The same agent claiming again (a retried request) gets its task back.
-        expect(await swarm.claimTask('c1', 'worker-1')).toEqual(t);
+        expect(await timed.claimTask('c1', 'worker-1')).toEqual(t);
         await expectCode(swarm.claimTask('missing', 'worker-1'), ERROR_CODES.NOT_FOUND);
       });
 
@@ -391,6 +396,178 @@ export function describeSwarmConformance(name: string, createEnv: (options?: Swa
       });
     });
 
+    describe('claim leases', () => {
+      const LEASE = 60_000;
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const leaseIndex = () => raw.zrange(keys.key('swarm', 'tasks', 'lease', 'in_progress'));
+
+      it('a claim holds a lease until claimed_until (now + claimLeaseMs); the assignee renews it', async () => {
+        let clock = Date.parse('2026-01-01T00:00:00Z');
+        const s = await env.peer({ now: () => clock, claimLeaseMs: LEASE, transport: env.transport });
+        await s.createTask({ id: 'l1', description: 'x', type: 'a' });
+        const t = await s.claimTask('l1', 'w1');
+        expect(t.claimed_until).toBe('2026-01-01T00:01:00.000Z');
+        expect(await leaseIndex()).toEqual(['l1']);
+        clock += 30_000;
+        const renewed = await s.renewClaim('l1', 'w1');
+        expect(renewed).toMatchObject({ status: 'in_progress', assignee: 'w1', claimed_until: '2026-01-01T00:01:30.000Z', updated_at: t.updated_at });
+        expect(await s.getTask('l1')).toEqual(renewed);
+        await expectCode(s.renewClaim('l1', 'w2'), ERROR_CODES.CONFLICT, /assigned to w1, not w2/);
+        await expectCode(s.renewClaim('missing', 'w1'), ERROR_CODES.NOT_FOUND);
+        await expectCode(s.renewClaim('l1', 'has space'), ERROR_CODES.INVALID_ARGUMENT, /agent id/);
+        await s.createTask({ id: 'l2', description: 'x', type: 'a' });
+        await expectCode(s.renewClaim('l2', 'w1'), ERROR_CODES.CONFLICT, /pending.*claim it first/);
+        // A task given back or finished holds no lease.
+        expect((await s.releaseTask('l1', 'w1')).claimed_until).toBeUndefined();
+        expect(await leaseIndex()).toEqual([]);
+        await s.claimTask('l2', 'w1');
+        expect((await s.completeTask('l2', 'w1', 'ok')).claimed_until).toBeUndefined();
+        expect(await leaseIndex()).toEqual([]);
+      });
+
+      it('claimNextTask takes back a task whose claimant died once its lease ran out, and counts it', async () => {
+        let clock = Date.parse('2026-01-01T00:00:00Z');
+        const s = await env.peer({ now: () => clock, claimLeaseMs: LEASE, transport: env.transport });
+        await s.createTask({ id: 'dead', description: 'x', type: 'a' });
+        await s.claimTask('dead', 'w1');
+        clock += LEASE - 1;
+        expect(await s.claimNextTask('w2')).toBeUndefined();
+        await expectCode(s.claimTask('dead', 'w2'), ERROR_CODES.CONFLICT, /in_progress \(assigned to w1\)/);
+        clock += 2;
+        const t = await s.claimNextTask('w2');
+        expect(t).toMatchObject({ id: 'dead', status: 'in_progress', assignee: 'w2', reclaimed_count: '1', reclaimed_from: 'w1', claimed_until: iso(clock + LEASE) });
+        expect(await raw.zrange(keys.key('swarm', 'tasks', 'status', 'in_progress'))).toEqual(['dead']);
+        expect(await leaseIndex()).toEqual(['dead']);
+        // The claimant that was given up on can no longer finish or renew it.
+        await expectCode(s.completeTask('dead', 'w1', 'late'), ERROR_CODES.CONFLICT, /assigned to w2, not w1/);
+        await expectCode(s.renewClaim('dead', 'w1'), ERROR_CODES.CONFLICT, /assigned to w2, not w1/);
+        expect(await s.claimNextTask('w3')).toBeUndefined();
+        // claimTask takes a specific task back the same way.
+        clock += LEASE + 1;
+        expect(await s.claimTask('dead', 'w3')).toMatchObject({ assignee: 'w3', reclaimed_count: '2', reclaimed_from: 'w2' });
+        expect((await s.completeTask('dead', 'w3', 'ok')).status).toBe('completed');
+        expect(await s.claimNextTask('w4')).toBeUndefined();
+      });
+
+      it('renewing keeps a claim past its first lease; an escalated task is never taken back', async () => {
+        let clock = Date.parse('2026-01-01T00:00:00Z');
+        const s = await env.peer({ now: () => clock, claimLeaseMs: LEASE, transport: env.transport });
+        await s.createTask({ id: 'kept', description: 'x', type: 'a' });
+        await s.createTask({ id: 'helped', description: 'x', type: 'a' });
+        await s.claimTask('kept', 'w1');
+        await s.claimTask('helped', 'w1');
+        await s.escalate('helped', { agent_id: 'w1', reason: 'stuck' });
+        for (let i = 0; i < 4; i++) {
+          clock += LEASE / 2;
+          await s.renewClaim('kept', 'w1');
+        }
+        clock += LEASE - 1;
+        expect(await s.claimNextTask('w2')).toBeUndefined();
+        await expectCode(s.claimTask('kept', 'w2'), ERROR_CODES.CONFLICT);
+        await expectCode(s.claimTask('helped', 'w2'), ERROR_CODES.CONFLICT, /needs_assist/);
+        expect(await s.getTask('kept')).toMatchObject({ assignee: 'w1' });
+        expect((await s.getTask('kept')).reclaimed_count).toBeUndefined();
+      });
+
+      it('claimNextTask takes back expired claims before pending tasks, by type, and with source scan', async () => {
+        let clock = Date.parse('2026-01-01T00:00:00Z');
+        const s = await env.peer({ now: () => clock, claimLeaseMs: LEASE, transport: env.transport });
+        await s.createTask({ id: 'xa', description: 'x', type: 'a' });
+        await s.createTask({ id: 'xb', description: 'x', type: 'b' });
+        await s.claimTask('xa', 'w1');
+        await s.claimTask('xb', 'w1');
+        await s.createTask({ id: 'pa', description: 'x', type: 'a' });
+        clock += LEASE + 1;
+        expect((await s.claimNextTask('w2', { type: 'b' }))?.id).toBe('xb');
+        expect((await s.claimNextTask('w2'))?.id).toBe('xa');
+        expect((await s.claimNextTask('w2'))?.id).toBe('pa');
+        clock += LEASE + 1;
+        expect((await s.claimNextTask('w3', { source: 'scan', type: 'a' }))?.id).toMatch(/^(xa|pa)$/);
+        expect((await s.claimNextTask('w3', { source: 'scan', type: 'a' }))?.id).toMatch(/^(xa|pa)$/);
+        expect(await s.claimNextTask('w3', { source: 'scan', type: 'a' })).toBeUndefined();
+        expect((await s.getTask('xa')).reclaimed_count).toBe('2');
+      });
+
+      it('skips lease index entries of tasks that are gone or were finished behind its back', async () => {
+        let clock = Date.parse('2026-01-01T00:00:00Z');
+        const s = await env.peer({ now: () => clock, claimLeaseMs: LEASE, transport: env.transport });
+        for (const id of ['g1', 'g2', 'g3']) {
+          await s.createTask({ id, description: 'x', type: 'a' });
+          await s.claimTask(id, 'w1');
+        }
+        await raw.expire(keys.task('g1'), 0);
+        await raw.hset(keys.task('g2'), { status: 'completed' });
+        clock += LEASE + 1;
+        expect((await s.claimNextTask('w2'))?.id).toBe('g3');
+        expect(await leaseIndex()).toEqual(['g3']);
+      });
+
+      it('with a short real lease: a dead claimant loses the task to claimNextTask, a renewing one keeps it', async () => {
+        const s = await env.peer({ claimLeaseMs: 300, transport: env.transport });
+        await s.createTask({ id: 'rt-dead', description: 'x', type: 'a' });
+        await s.createTask({ id: 'rt-alive', description: 'x', type: 'b' });
+        await s.claimTask('rt-dead', 'w1');
+        await s.claimTask('rt-alive', 'w1');
+        const heartbeat = setInterval(() => void s.renewClaim('rt-alive', 'w1').catch(() => undefined), 50);
+        try {
+          await new Promise((resolve) => setTimeout(resolve, 450));
+          const other = await env.peer({ claimLeaseMs: 300 });
+          expect(await other.claimNextTask('w2')).toMatchObject({ id: 'rt-dead', assignee: 'w2', reclaimed_count: '1' });
+          expect(await other.claimNextTask('w2')).toBeUndefined();
+        } finally {
+          clearInterval(heartbeat);
+        }
+      });
+    });
+
+    describe('task TTL', () => {
+      const between = async (key: string, low: number, high: number) => {
+        const ttl = await raw.ttl(key);
+        expect(ttl, key).toBeGreaterThanOrEqual(low);
+        expect(ttl, key).toBeLessThanOrEqual(high);
+      };
+
+      it('keeps a task\'s own TTL (ttl_seconds) across every transition instead of the 24 h default', async () => {
+        const key = keys.task('short');
+        const t = await swarm.createTask({ id: 'short', description: 'x', type: 'a', ttl_seconds: 600 });
+        expect(t.ttl_seconds).toBe('600');
+        await between(key, 595, 600);
+        await raw.expire(key, 100);
+        await swarm.claimTask('short', 'w1');
+        await between(key, 595, 600);
+        await raw.expire(key, 100);
+        await swarm.renewClaim('short', 'w1');
+        await between(key, 595, 600);
+        await raw.expire(key, 100);
+        await swarm.escalate('short', { agent_id: 'w1', reason: 'r' });
+        await between(key, 595, 600);
+        await raw.expire(key, 100);
+        await swarm.completeTask('short', 'w1', 'ok');
+        await between(key, 595, 600);
+
+        const long = await swarm.createTask({ id: 'long', description: 'x', type: 'a', ttl_seconds: 3 * DAY });
+        await between(keys.task(long.id), 3 * DAY - 5, 3 * DAY);
+        // The index outlives what it indexes.
+        await between(keys.key('swarm', 'tasks', 'status', 'pending'), 3 * DAY - 5, 3 * DAY);
+        await swarm.claimTask('long', 'w1');
+        await between(keys.key('swarm', 'tasks', 'status', 'in_progress'), 3 * DAY - 5, 3 * DAY);
+        await expectInvalid(swarm.createTask({ description: 'x', type: 'a', ttl_seconds: 0 }), 'ttl_seconds');
+        await expectInvalid(swarm.createTask({ description: 'x', type: 'a', ttl_seconds: 1.5 }), 'ttl_seconds');
+      });
+
+      it('keeps the ttl_seconds a Python agent wrote; ignores one that is no whole number of seconds', async () => {
+        const own = await pythonTask('py-ttl', { ttl_seconds: '3600' });
+        await swarm.claimTask('py-ttl', 'w1');
+        await between(own, 3595, 3600);
+        await swarm.releaseTask('py-ttl', 'w1');
+        await between(own, 3595, 3600);
+        const odd = await pythonTask('py-odd', { ttl_seconds: 'soon' });
+        await raw.expire(odd, 100);
+        await swarm.claimTask('py-odd', 'w1');
+        await between(odd, TASK_TTL_SECONDS - 5, TASK_TTL_SECONDS);
+      });
+    });
+
     describe('findings', () => {
       const finding = (over: Record<string, unknown> = {}) => ({
         claim: 'Redis 7 is required',
@@ -543,24 +720,82 @@ export function describeSwarmConformance(name: string, createEnv: (options?: Swa
         expect((await env.transport.stats('swarm.escalations')).length).toBe(0);
       });
 
-      it('undoes the mark when the publish fails, so the task is as it was', async () => {
+      it('appends exactly one stream entry per successful escalation and none for a refused one', async () => {
+        for (const id of ['x1', 'x2', 'x3']) await swarm.createTask({ id, description: 'x', type: 'a' });
+        await swarm.claimTask('x2', 'w1');
+        await swarm.claimTask('x3', 'w1');
+        await swarm.completeTask('x3', 'w1', 'done');
+        const first = await swarm.escalate('x1', { agent_id: 'w1', reason: 'r1' });
+        const second = await swarm.escalate('x2', { agent_id: 'w1', reason: 'r2' });
+        // An escalated task is still open: escalating it again is one more escalation.
+        const again = await swarm.escalate('x2', { agent_id: 'w2', reason: 'r3', priority: 'urgent' });
+        await expectCode(swarm.escalate('x3', { agent_id: 'w1', reason: 'r4' }), ERROR_CODES.CONFLICT, /completed/);
+        await expectCode(swarm.escalate('nope', { agent_id: 'w1', reason: 'r5' }), ERROR_CODES.NOT_FOUND);
+        await expectInvalid(swarm.escalate('x1', { agent_id: 'w1', reason: '' }), 'reason');
+        const got = await escalations(env.transport);
+        expect(got.map((e) => e.id).sort()).toEqual([first.id, second.id, again.id].sort());
+        expect((await swarm.getTask('x2')).escalation_id).toBe(again.id);
+        const byId = new Map(got.map((e) => [e.id, e]));
+        // The envelope carries the task exactly as marked, and what it was before.
+        expect((byId.get(second.id)!.payload as EscalationPayload).task).toEqual(second.task);
+        expect((byId.get(again.id)!.payload as EscalationPayload)).toMatchObject({ previous_status: 'needs_assist', task: again.task });
+        expect(byId.get(again.id)!.priority).toBe('urgent');
+      });
+
+      it('an escalation that cannot reach the stream marks nothing', async () => {
         await swarm.createTask({ id: 'e4', description: 'x', type: 'a' });
         await swarm.claimTask('e4', 'w1');
         const before = await raw.hgetall(keys.task('e4'));
-        const failing = new Proxy(env.transport, {
-          get(target, prop, receiver) {
-            if (prop === 'publish') return async () => Promise.reject(new AgentbusError(ERROR_CODES.BACKPRESSURE, 'full'));
-            return Reflect.get(target, prop, receiver) as unknown;
-          },
-        });
-        const s = await env.peer({ transport: failing });
-        await expectCode(s.escalate('e4', { agent_id: 'w1', reason: 'help' }), ERROR_CODES.BACKPRESSURE);
+        const failing = await env.failingEscalations();
+        await rejection(failing.escalate('e4', { agent_id: 'w1', reason: 'help' }));
         expect(await raw.hgetall(keys.task('e4'))).toEqual(before);
         expect((await swarm.listTasks({ status: 'in_progress' })).items.map((t) => t.id)).toEqual(['e4']);
-        // A second escalation of an already escalated task keeps the first one's fields on undo.
-        const first = await swarm.escalate('e4', { agent_id: 'w1', reason: 'first' });
-        await expectCode(s.escalate('e4', { agent_id: 'w1', reason: 'second' }), ERROR_CODES.BACKPRESSURE);
-        expect(await swarm.getTask('e4')).toMatchObject({ status: 'needs_assist', escalation_id: first.id, escalation_reason: 'first' });
+        expect((await swarm.listTasks({ status: 'needs_assist' })).items).toEqual([]);
+      });
+
+      it('a claim racing an escalation that cannot reach the stream never leaves a task pending with an assignee', async () => {
+        const n = 40;
+        for (let i = 0; i < n; i++) await swarm.createTask({ id: `rf-${i}`, description: 'x', type: 'a' });
+        const failing = await env.failingEscalations();
+        const claimers = await Promise.all(Array.from({ length: n }, () => env.peer()));
+        await Promise.allSettled(
+          claimers.flatMap((c, i) => [failing.escalate(`rf-${i}`, { agent_id: 'esc', reason: 'help' }), c.claimTask(`rf-${i}`, `agent-${i}`)]),
+        );
+        for (let i = 0; i < n; i++) {
+          const t = await swarm.getTask(`rf-${i}`);
+          expect(t, `rf-${i}`).toMatchObject({ status: 'in_progress', assignee: `agent-${i}` });
+          expect(t.escalation_id, `rf-${i}`).toBeUndefined();
+        }
+      });
+
+      it('claims racing escalations: one stream entry per escalation, describing the task exactly as marked', async () => {
+        const n = 40;
+        for (let i = 0; i < n; i++) await swarm.createTask({ id: `rs-${i}`, description: 'x', type: 'a' });
+        const escalators = await Promise.all(Array.from({ length: n }, () => env.peer()));
+        const claimers = await Promise.all(Array.from({ length: n }, () => env.peer()));
+        const outcomes = await Promise.all(
+          escalators.map((e, i) =>
+            Promise.allSettled([e.escalate(`rs-${i}`, { agent_id: 'esc', reason: 'help' }), claimers[i]!.claimTask(`rs-${i}`, `agent-${i}`)]),
+          ),
+        );
+        const entries = new Map((await escalations(env.transport)).map((e) => [e.id, e.payload as EscalationPayload]));
+        expect(entries.size).toBe(n);
+        for (let i = 0; i < n; i++) {
+          const [escalated, claimed] = outcomes[i]!;
+          expect(escalated.status, `rs-${i}`).toBe('fulfilled');
+          const r = (escalated as PromiseFulfilledResult<EscalationResult>).value;
+          const payload = entries.get(r.id)!;
+          expect(payload.task).toEqual(r.task);
+          expect(await swarm.getTask(`rs-${i}`)).toEqual(r.task);
+          if (claimed.status === 'fulfilled') {
+            // The claim came first: the escalation saw it.
+            expect(payload, `rs-${i}`).toMatchObject({ previous_status: 'in_progress', task: { status: 'needs_assist', assignee: `agent-${i}` } });
+          } else {
+            expect((claimed.reason as AgentbusError).code).toBe(ERROR_CODES.CONFLICT);
+            expect(payload, `rs-${i}`).toMatchObject({ previous_status: 'pending' });
+            expect(payload.task.assignee, `rs-${i}`).toBeUndefined();
+          }
+        }
       });
     });
 
@@ -810,6 +1045,25 @@ export function describeSwarmConformance(name: string, createEnv: (options?: Swa
         await expectCode(env.peer({ listLimit: 0 }), ERROR_CODES.INVALID_ARGUMENT, /listLimit/);
         await expectCode(env.peer({ escalationTopic: 'no spaces' }), ERROR_CODES.INVALID_ARGUMENT, /topic/);
         await expectCode(env.peer({ colour: 'red' } as never), ERROR_CODES.INVALID_ARGUMENT, /swarm options/);
+        await expectCode(env.peer({ claimLeaseMs: 0 }), ERROR_CODES.INVALID_ARGUMENT, /claimLeaseMs/);
+      });
+
+      it('appends escalations to the partition of a partitioned topic that its consumers read', async () => {
+        env.transport.defineTopic('swarm.escalations', { partitions: 4 });
+        const ids: string[] = [];
+        for (let i = 0; i < 8; i++) {
+          await swarm.createTask({ id: `pt-${i}`, description: 'x', type: 'a' });
+          ids.push((await swarm.escalate(`pt-${i}`, { agent_id: 'w', reason: 'r', priority: i % 2 === 0 ? 'high' : 'low' })).id);
+        }
+        const got: Envelope[] = [];
+        const consumer = env.transport.consume('swarm.escalations', (e) => void got.push(e), { group: 'humans', blockMs: 50 });
+        try {
+          await consumer.ready();
+          await vi.waitFor(() => expect(got).toHaveLength(8), { timeout: 3_000, interval: 20 });
+        } finally {
+          await consumer.close(0);
+        }
+        expect(got.map((e) => e.id).sort()).toEqual(ids.sort());
       });
 
       it('publishes escalations to the configured topic and recipient', async () => {

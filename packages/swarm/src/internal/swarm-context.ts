@@ -17,6 +17,7 @@ export interface ResolvedSwarmOptions {
   scanCount: number;
   maxCasRetries: number;
   quarantineTtlSeconds: number;
+  claimLeaseMs: number;
   now: () => number;
 }
 
@@ -28,6 +29,8 @@ export interface SwarmContext {
   options: ResolvedSwarmOptions;
   /** Per-status task index keys (sorted sets: id -> ms it entered the status). */
   statusIndex: Readonly<Record<TaskStatus, string>>;
+  /** The claim leases of in_progress tasks (sorted set: id -> ms its claimed_until runs out). */
+  leaseIndex: string;
   /** Now as ISO text. */
   isoNow(): string;
 }
@@ -38,6 +41,10 @@ export const FINDINGS_INDEX_TTL_SECONDS = FINDING_TTL_SECONDS;
 
 export function statusIndexKeys(keys: KeyBuilder): Record<TaskStatus, string> {
   return Object.fromEntries(TASK_STATUSES.map((s) => [s, keys.key('swarm', 'tasks', 'status', s)])) as Record<TaskStatus, string>;
+}
+
+export function leaseIndexKey(keys: KeyBuilder): string {
+  return keys.key('swarm', 'tasks', 'lease', 'in_progress');
 }
 
 /** The findings of one task (sorted set: finding id -> its timestamp in ms). */

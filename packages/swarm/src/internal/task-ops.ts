@@ -2,7 +2,7 @@ import { TaskModel, type HashFields, type Task, type TaskStatus } from '@agentbu
 import { conflict, notFound, wrongType } from '../errors';
 import { decodeOrThrow, type RecordReader } from './records';
 import { STATUS_INDEX_TTL_SECONDS, type SwarmContext } from './swarm-context';
-import type { StoredValue, TaskTransition } from './swarm-store';
+import type { StoredValue, TaskIndexKeys, TaskTransition, TransitionOutcome } from './swarm-store';
 
 export const TASK_READER: RecordReader<Task> = { what: 'task', expected: 'hash', hash: TaskModel };
 
@@ -19,12 +19,18 @@ export interface TaskChange {
   already?: Readonly<Record<string, string>>;
   set: Readonly<Record<string, string>>;
   unset?: readonly string[];
+  /** ISO time: an in_progress task whose claim lease ran out before it may be taken (see TaskTransition). */
+  reclaimBefore?: string;
+  /** Lease index score (ms) of the `claimed_until` in `set`. */
+  leaseScore?: number;
   /** The CONFLICT message when a guard fails, from the task's current fields. */
   guardFailed?: (fields: HashFields) => string;
 }
 
 export function missingTask(ctx: SwarmContext, id: string): Error {
-  return notFound(`task ${id} not found (${ctx.keys.task(id)}): create it first; tasks expire ${TaskModel.ttlSeconds} s after their last write`);
+  return notFound(
+    `task ${id} not found (${ctx.keys.task(id)}): create it first; tasks expire ${TaskModel.ttlSeconds} s (or their own ttl_seconds) after their last write`,
+  );
 }
 
 export function describeState(fields: HashFields): string {
@@ -32,29 +38,53 @@ export function describeState(fields: HashFields): string {
   return fields.assignee ? `${status} (assigned to ${fields.assignee})` : status;
 }
 
-/** The full transition for the store. */
-export function transitionOf(ctx: SwarmContext, id: string, change: TaskChange): TaskTransition {
+/** The index keys of a task, scored now. */
+export function indexKeysOf(ctx: SwarmContext, id: string): TaskIndexKeys {
   return {
     key: ctx.keys.task(id),
     id,
     indexKeys: ctx.statusIndex,
+    leaseKey: ctx.leaseIndex,
+    score: ctx.options.now(),
+    indexTtlSeconds: STATUS_INDEX_TTL_SECONDS,
+  };
+}
+
+/** The full transition for the store. */
+export function transitionOf(ctx: SwarmContext, id: string, change: TaskChange): TaskTransition {
+  return {
+    ...indexKeysOf(ctx, id),
     from: change.from,
     guards: change.guards ?? {},
     ...(change.already ? { already: change.already } : {}),
     set: change.set,
     unset: change.unset ?? [],
     ttlSeconds: TaskModel.ttlSeconds,
-    score: ctx.options.now(),
-    indexTtlSeconds: STATUS_INDEX_TTL_SECONDS,
+    ...(change.reclaimBefore === undefined ? {} : { reclaimBefore: change.reclaimBefore }),
+    ...(change.leaseScore === undefined ? {} : { leaseScore: change.leaseScore }),
   };
 }
 
 export interface ChangedTask {
   task: Task;
-  /** The task's hash as read before the change. */
-  before: HashFields;
   /** False when it already was in the wanted state and nothing was written. */
   changed: boolean;
+}
+
+/** The one place a refused outcome becomes its typed error (NOT_FOUND, WRONG_TYPE, CONFLICT). */
+export function refusal(ctx: SwarmContext, id: string, change: TaskChange, outcome: Exclude<TransitionOutcome, { kind: 'applied' | 'already' }>): Error {
+  switch (outcome.kind) {
+    case 'missing':
+      return missingTask(ctx, id);
+    case 'wrongtype':
+      return wrongType(ctx.keys.task(id), 'task', 'hash', outcome.actualType);
+    case 'status':
+      return conflict(
+        `cannot ${change.verb} task ${id}: it is ${describeState(outcome.fields)}; only a task that is ${change.from.join(' or ')} can be ${change.past}${change.hint ? ` (${change.hint})` : ''}`,
+      );
+    case 'guard':
+      return conflict(change.guardFailed?.(outcome.fields) ?? `cannot ${change.verb} task ${id}: it is ${describeState(outcome.fields)}`);
+  }
 }
 
 /**
@@ -66,20 +96,7 @@ export async function changeTask(ctx: SwarmContext, id: string, change: TaskChan
   const key = ctx.keys.task(id);
   const stored: StoredValue = await ctx.store.read(key);
   decodeOrThrow(key, stored, TASK_READER, () => missingTask(ctx, id));
-  const before = stored.type === 'hash' ? stored.value : {};
   const outcome = await ctx.store.transitionTask(transitionOf(ctx, id, change));
-  switch (outcome.kind) {
-    case 'missing':
-      throw missingTask(ctx, id);
-    case 'wrongtype':
-      throw wrongType(key, 'task', 'hash', outcome.actualType);
-    case 'status':
-      throw conflict(
-        `cannot ${change.verb} task ${id}: it is ${describeState(outcome.fields)}; only a task that is ${change.from.join(' or ')} can be ${change.past}${change.hint ? ` (${change.hint})` : ''}`,
-      );
-    case 'guard':
-      throw conflict(change.guardFailed?.(outcome.fields) ?? `cannot ${change.verb} task ${id}: it is ${describeState(outcome.fields)}`);
-    default:
-      return { task: decodeOrThrow(key, { type: 'hash', value: outcome.fields }, TASK_READER, () => missingTask(ctx, id)), before, changed: outcome.kind === 'applied' };
-  }
+  if (outcome.kind !== 'applied' && outcome.kind !== 'already') throw refusal(ctx, id, change, outcome);
+  return { task: decodeOrThrow(key, { type: 'hash', value: outcome.fields }, TASK_READER, () => missingTask(ctx, id)), changed: outcome.kind === 'applied' };
 }

@@ -5,6 +5,11 @@ import type { SwarmContext } from './swarm-context';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** After a lost race: a random while (up to 2^attempt ms, at most 100) so writers spread out. */
+export function casBackoff(attempt: number): Promise<void> {
+  return sleep(Math.random() * Math.min(2 ** attempt, 100));
+}
+
 /**
  * Read-merge-write of a JSON record without lost updates: reads the key, computes the new value
  * from the decoded one (undefined when missing), and writes it only if the key still holds what
@@ -26,8 +31,7 @@ export async function updateRecord<T>(
     const next = model.validate(change(d.ok ? d.value : undefined));
     if (!next.ok) throw new ValidationError(model.name, next.error.issues);
     if (await ctx.store.compareAndSet(key, stored, model.encode(next.value), model.ttlSeconds)) return next.value;
-    // Lost a race: back off a random while (up to 2^attempt ms, at most 100) so writers spread out.
-    await sleep(Math.random() * Math.min(2 ** attempt, 100));
+    await casBackoff(attempt);
   }
   throw conflict(
     `${key} changed ${ctx.options.maxCasRetries + 1} times while this update was merging into it: too many writers at once; try again (or raise maxCasRetries)`,

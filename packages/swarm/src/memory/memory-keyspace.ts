@@ -39,6 +39,8 @@ export interface MemoryKeyspace {
   zrem(key: string, members: readonly string[]): void;
   /** ZRANGE by rank (score, then member). */
   zrange(key: string, start: number, stop: number): string[];
+  /** ZRANGEBYSCORE key -inf max LIMIT offset count. */
+  zrangeUpTo(key: string, max: number, offset: number, count: number): string[];
   /** RPUSH (for planting keys of another type in tests). */
   rpush(key: string, values: readonly string[]): void;
   /** Live keys matching a Redis glob pattern (`*`, `?`). */
@@ -59,6 +61,12 @@ function globRegExp(pattern: string): RegExp {
     else re += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
   return new RegExp(`^${re}$`, 's');
+}
+
+/** A sorted set's members in Redis order: by score, then member. */
+function sortedEntries(e: { value: Map<string, number> } | undefined): Array<[string, number]> {
+  if (!e) return [];
+  return [...e.value.entries()].sort(([am, as], [bm, bs]) => as - bs || (am < bm ? -1 : am > bm ? 1 : 0));
 }
 
 export function createMemoryKeyspace(now: () => number = Date.now): MemoryKeyspace {
@@ -152,10 +160,13 @@ export function createMemoryKeyspace(now: () => number = Date.now): MemoryKeyspa
       dropIfEmpty(key, e);
     },
     zrange(key, start, stop) {
-      const e = peek(key, 'zset');
-      if (!e) return [];
-      const sorted = [...e.value.entries()].sort(([am, as], [bm, bs]) => as - bs || (am < bm ? -1 : am > bm ? 1 : 0));
-      return sorted.slice(start, stop + 1).map(([m]) => m);
+      return sortedEntries(peek(key, 'zset')).slice(start, stop + 1).map(([m]) => m);
+    },
+    zrangeUpTo(key, max, offset, count) {
+      return sortedEntries(peek(key, 'zset'))
+        .filter(([, score]) => score <= max)
+        .slice(offset, offset + count)
+        .map(([m]) => m);
     },
     rpush(key, values) {
       typed(key, 'list', () => ({ type: 'list', value: [] })).value.push(...values);

@@ -1,5 +1,16 @@
 import { AgentbusError, ERROR_CODES, TASK_STATUSES, type HashFields, type TaskStatus } from '@agentbus/schema';
-import type { IndexEntry, StoredValue, SwarmStore, TaskTransition, TransitionOutcome } from '../internal/swarm-store';
+import {
+  LEASE_TIME_RE,
+  ownTtlSeconds,
+  type EscalationOutcome,
+  type IndexEntry,
+  type StoredValue,
+  type SwarmStore,
+  type TaskEscalation,
+  type TaskIndexKeys,
+  type TaskTransition,
+  type TransitionOutcome,
+} from '../internal/swarm-store';
 import { createMemoryKeyspace, WrongTypeError, type MemoryKeyspace } from './memory-keyspace';
 
 /**
@@ -69,12 +80,24 @@ function same(a: StoredValue, b: StoredValue): boolean {
   return a.type === 'none';
 }
 
-function place(ks: MemoryKeyspace, t: Pick<TaskTransition, 'id' | 'indexKeys' | 'score' | 'indexTtlSeconds'>, status: string, nx: boolean): void {
+/** Only ever lengthens, as the scripts' `extend`. */
+function extend(ks: MemoryKeyspace, key: string, ttl: number): void {
+  if (ks.ttl(key) < ttl) ks.expire(key, ttl);
+}
+
+/** The scripts' `place`: the status index of `status` only, and the lease index while in_progress with a claimed_until. */
+function place(ks: MemoryKeyspace, t: TaskIndexKeys, status: string, nx: boolean, taskTtl: number, leaseScore?: number): void {
+  const ttl = Math.max(t.indexTtlSeconds, taskTtl);
   for (const s of TASK_STATUSES) {
     const key = t.indexKeys[s];
     if (s === status) {
-      if (ks.zadd(key, t.score, t.id, nx) === 1 || !nx) ks.expire(key, t.indexTtlSeconds);
+      if (ks.zadd(key, t.score, t.id, nx) === 1 || !nx) extend(ks, key, ttl);
     } else ks.zrem(key, [t.id]);
+  }
+  if (status !== 'in_progress' || field(ks.hgetall(t.key), 'claimed_until') === '') ks.zrem(t.leaseKey, [t.id]);
+  else if (leaseScore !== undefined) {
+    ks.zadd(t.leaseKey, leaseScore, t.id);
+    extend(ks, t.leaseKey, ttl);
   }
 }
 
@@ -92,19 +115,34 @@ function field(fields: HashFields, name: string): string {
   return fields[name] ?? '';
 }
 
+function indexKeysOf(t: TaskIndexKeys): string[] {
+  return [...TASK_STATUSES.map((s) => t.indexKeys[s]), t.leaseKey];
+}
+
+function leaseExpired(t: TaskTransition, fields: HashFields, status: string): boolean {
+  const until = field(fields, 'claimed_until');
+  return t.reclaimBefore !== undefined && status === 'in_progress' && LEASE_TIME_RE.test(until) && until < t.reclaimBefore;
+}
+
+function reclaimFields(fields: HashFields): HashFields {
+  const count = /^\d+$/.test(field(fields, 'reclaimed_count')) ? Number(fields.reclaimed_count) : 0;
+  return { reclaimed_from: field(fields, 'assignee'), reclaimed_count: String(count + 1) };
+}
+
 /** task-transition.lua, as one synchronous step. */
 function transition(ks: MemoryKeyspace, t: TaskTransition, reindex: boolean): TransitionOutcome {
-  assertIndexes(ks, TASK_STATUSES.map((s) => t.indexKeys[s]));
+  assertIndexes(ks, indexKeysOf(t));
   const type = ks.type(t.key);
   if (type === 'none') {
-    for (const s of TASK_STATUSES) ks.zrem(t.indexKeys[s], [t.id]);
+    for (const key of indexKeysOf(t)) ks.zrem(key, [t.id]);
     return { kind: 'missing' };
   }
   if (type !== 'hash') return { kind: 'wrongtype', actualType: type };
   const fields = ks.hgetall(t.key);
+  const ttl = ownTtlSeconds(fields, t.ttlSeconds);
   const status = field(fields, 'status').toLowerCase();
   if (reindex) {
-    place(ks, t, status, true);
+    place(ks, t, status, true, ttl);
     return { kind: 'applied', fields };
   }
   if (t.already) {
@@ -114,26 +152,71 @@ function transition(ks: MemoryKeyspace, t: TaskTransition, reindex: boolean): Tr
     });
     if (done) return { kind: 'already', fields };
   }
-  if (!t.from.includes(status as TaskStatus)) {
-    place(ks, t, status, true);
+  const reclaiming = leaseExpired(t, fields, status);
+  if (!reclaiming && !t.from.includes(status as TaskStatus)) {
+    place(ks, t, status, true, ttl);
     return { kind: 'status', fields };
   }
-  if (!Object.entries(t.guards).every(([name, want]) => field(fields, name) === want)) return { kind: 'guard', fields };
-  if (Object.keys(t.set).length > 0) ks.hset(t.key, t.set);
+  const guarded = Object.entries(t.guards).every(([name, want]) => field(fields, name) === want || (reclaiming && name === 'assignee'));
+  if (!guarded) return { kind: 'guard', fields };
+  ks.hset(t.key, { ...(reclaiming ? reclaimFields(fields) : {}), ...t.set });
   ks.hdel(t.key, t.unset ?? []);
-  ks.expire(t.key, t.ttlSeconds);
+  ks.expire(t.key, ttl);
   const next = t.set.status;
-  place(ks, t, next ?? status, next === undefined);
+  place(ks, t, next ?? status, next === undefined, ttl, t.leaseScore);
   return { kind: 'applied', fields: ks.hgetall(t.key) };
+}
+
+/** The check of escalate.lua; undefined when the escalation may go ahead. */
+function checkEscalation(ks: MemoryKeyspace, e: TaskEscalation): EscalationOutcome | undefined {
+  assertIndexes(ks, indexKeysOf(e));
+  const type = ks.type(e.key);
+  if (type === 'none') return { kind: 'missing' };
+  if (type !== 'hash') return { kind: 'wrongtype', actualType: type };
+  return same({ type: 'hash', value: ks.hgetall(e.key) }, { type: 'hash', value: e.expected }) ? undefined : { kind: 'changed' };
+}
+
+/** The writes of escalate.lua after its XADD. */
+function markEscalated(ks: MemoryKeyspace, e: TaskEscalation): HashFields {
+  ks.hset(e.key, e.set);
+  ks.expire(e.key, e.ttlSeconds);
+  place(ks, e, e.set.status ?? 'needs_assist', false, e.ttlSeconds);
+  return ks.hgetall(e.key);
 }
 
 function index(ks: MemoryKeyspace, entry: IndexEntry | undefined): void {
   if (!entry) return;
   ks.zadd(entry.key, entry.score, entry.member);
-  ks.expire(entry.key, entry.ttlSeconds);
+  extend(ks, entry.key, entry.ttlSeconds);
 }
 
-/** The swarm's data in memory: the same steps as the Redis store's scripts, each synchronous. */
+/** Per store: the task changes in flight, by task key. */
+const inFlight = new WeakMap<MemoryKeyspace, Map<string, Promise<unknown>>>();
+
+/**
+ * Runs the changes of one task one after another. An escalation waits for the transport between
+ * its check and its mark; every other change of that task waits for it, as no command runs
+ * inside a Redis script.
+ */
+function exclusive<T>(ks: MemoryKeyspace, key: string, fn: () => Promise<T>): Promise<T> {
+  let queues = inFlight.get(ks);
+  if (!queues) {
+    queues = new Map();
+    inFlight.set(ks, queues);
+  }
+  const run = (queues.get(key) ?? Promise.resolve()).then(fn, fn);
+  const tail = run.catch(() => undefined);
+  queues.set(key, tail);
+  void tail.then(() => {
+    if (queues.get(key) === tail) queues.delete(key);
+  });
+  return run;
+}
+
+/**
+ * The swarm's data in memory: the same steps as the Redis store's scripts, each synchronous
+ * (an escalation's, around the transport's append, exclusive per task).
+ */
 export function createMemorySwarmStore(store: SwarmMemoryStore): SwarmStore {
   const ks = memoryKeyspace(store);
   return {
@@ -164,12 +247,22 @@ export function createMemorySwarmStore(store: SwarmMemoryStore): SwarmStore {
         ks.set(key, value, ttl);
         return true;
       }),
-    transitionTask: (t) => step(() => transition(ks, t, false)),
-    reindexTask: (key, id, indexKeys, score, indexTtlSeconds) =>
-      step(() => {
-        transition(ks, { key, id, indexKeys, from: [], guards: {}, set: {}, ttlSeconds: 0, score, indexTtlSeconds }, true);
+    transitionTask: (t) => exclusive(ks, t.key, () => step(() => transition(ks, t, false))),
+    escalateTask: (e) =>
+      exclusive(ks, e.key, async () => {
+        const refused = await step(() => checkEscalation(ks, e));
+        if (refused) return refused;
+        const streamId = await e.append();
+        return step(() => ({ kind: 'applied', fields: markEscalated(ks, e), streamId }) as const);
       }),
+    reindexTask: (t) =>
+      exclusive(ks, t.key, () =>
+        step(() => {
+          transition(ks, { ...t, from: [], guards: {}, set: {}, ttlSeconds: 0 }, true);
+        }),
+      ),
     indexRange: (key, offset, count) => step(() => ks.zrange(key, offset, offset + count - 1)),
+    indexRangeUpTo: (key, maxScore, offset, count) => step(() => ks.zrangeUpTo(key, maxScore, offset, count)),
     indexRemove: (key, members) => step(() => ks.zrem(key, members)),
     async *scan(pattern, count) {
       const keys = ks.keys(pattern);

@@ -1,6 +1,7 @@
 --[[
-  agentbus_swarm_create_v1: write a new record with its TTL and (optionally) its index entry,
-  only when the key does not exist yet.
+  agentbus_swarm_create_v2: write a new record with its TTL and (optionally) its index entry,
+  only when the key does not exist yet. (v2: the index TTL is only ever lengthened, so an index
+  outlives a task created with a longer TTL of its own.)
 
   KEYS[1]  the record (`task:{id}` hash, or a `finding:{id}` string)
   KEYS[2]  optional: the sorted-set index to add the record's id to
@@ -9,7 +10,7 @@
   ARGV[2]  TTL of the record, seconds
   ARGV[3]  index member (ignored without KEYS[2])
   ARGV[4]  index score (ms)
-  ARGV[5]  TTL of the index, seconds
+  ARGV[5]  least TTL of the index, seconds
   ARGV[6]  'string': the value; 'hash': field, value, field, value, ... from ARGV[6]
 
   Returns 1 when written, 0 when the key existed (nothing written); a WRONGTYPE error when the
@@ -34,6 +35,8 @@ else
 end
 if KEYS[2] then
   redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
-  redis.call('EXPIRE', KEYS[2], ARGV[5])
+  if redis.call('TTL', KEYS[2]) < tonumber(ARGV[5]) then
+    redis.call('EXPIRE', KEYS[2], ARGV[5])
+  end
 end
 return 1

@@ -2,7 +2,17 @@ import type { Redis } from 'ioredis';
 import { AgentbusError, ERROR_CODES, TASK_STATUSES } from '@agentbus/schema';
 import { toAgentbusError } from '@agentbus/transport';
 import { fieldsOf, flatten } from '../internal/flat';
-import type { IndexEntry, KeyInfo, StoredValue, SwarmStore, TaskTransition, TransitionOutcome } from '../internal/swarm-store';
+import type {
+  EscalationOutcome,
+  IndexEntry,
+  KeyInfo,
+  StoredValue,
+  SwarmStore,
+  TaskEscalation,
+  TaskIndexKeys,
+  TaskTransition,
+  TransitionOutcome,
+} from '../internal/swarm-store';
 import { defineSwarmScripts, TRANSITION_CODES, type ScriptReply } from './scripts';
 
 async function call<T>(fn: () => Promise<T>): Promise<T> {
@@ -37,20 +47,34 @@ function transitionSpec(t: TaskTransition, reindex: boolean): string {
     ttl: t.ttlSeconds,
     score: t.score,
     indexTtl: t.indexTtlSeconds,
+    ...(t.reclaimBefore === undefined ? {} : { reclaim: t.reclaimBefore }),
+    ...(t.leaseScore === undefined ? {} : { leaseScore: t.leaseScore }),
     reindex,
   });
 }
 
+function escalationSpec(e: TaskEscalation): string {
+  return JSON.stringify({
+    id: e.id,
+    statuses: TASK_STATUSES,
+    expected: e.expected,
+    set: e.set,
+    ttl: e.ttlSeconds,
+    score: e.score,
+    indexTtl: e.indexTtlSeconds,
+  });
+}
+
+/** The one place script codes become outcomes; task-ops turns outcomes into typed errors. */
 function outcome(reply: ScriptReply[]): TransitionOutcome {
   const [code, payload] = reply;
   const fields = Array.isArray(payload) ? fieldsOf(payload) : {};
   switch (code) {
     case TRANSITION_CODES.applied:
+    case TRANSITION_CODES.reindexed:
       return { kind: 'applied', fields };
     case TRANSITION_CODES.already:
       return { kind: 'already', fields };
-    case TRANSITION_CODES.reindexed:
-      return { kind: 'applied', fields };
     case TRANSITION_CODES.status:
       return { kind: 'status', fields };
     case TRANSITION_CODES.guard:
@@ -60,28 +84,45 @@ function outcome(reply: ScriptReply[]): TransitionOutcome {
     case TRANSITION_CODES.wrongtype:
       return { kind: 'wrongtype', actualType: String(payload) };
     default:
-      throw unexpected('agentbus_swarm_task_transition_v1', reply);
+      throw unexpected('agentbus_swarm_task_transition_v2', reply);
   }
+}
+
+function escalationOutcome(reply: ScriptReply[]): EscalationOutcome {
+  const [code, streamId, fields] = reply;
+  switch (code) {
+    case TRANSITION_CODES.applied:
+      if (typeof streamId === 'string' && Array.isArray(fields)) return { kind: 'applied', streamId, fields: fieldsOf(fields) };
+      break;
+    case TRANSITION_CODES.changed:
+      return { kind: 'changed' };
+    case TRANSITION_CODES.missing:
+      return { kind: 'missing' };
+    case TRANSITION_CODES.wrongtype:
+      return { kind: 'wrongtype', actualType: String(streamId) };
+  }
+  throw unexpected('agentbus_swarm_escalate_v1', reply);
 }
 
 /**
  * The swarm's data on Redis. Every multi-step change is one Lua script; a task and its index
- * entries change together. Standalone and Sentinel Redis: the keys a script touches (a task and
- * its status indexes) are in different Cluster slots by their Python-compatible names.
+ * entries (and, for an escalation, its stream entry) change together. Standalone and Sentinel
+ * Redis: the keys a script touches (a task, its indexes, the escalations stream) are in different
+ * Cluster slots by their Python-compatible names.
  */
 export function createRedisSwarmStore(client: Redis): SwarmStore {
   defineSwarmScripts(client);
-  const indexKeysOf = (t: Pick<TaskTransition, 'indexKeys'>) => TASK_STATUSES.map((s) => t.indexKeys[s]);
+  const indexKeysOf = (t: TaskIndexKeys) => [t.key, ...TASK_STATUSES.map((s) => t.indexKeys[s]), t.leaseKey];
   const transition = (t: TaskTransition, reindex: boolean) =>
     call(async () => {
-      const keys = [t.key, ...indexKeysOf(t)];
-      return outcome(await client.agentbus_swarm_task_transition_v1(keys.length, ...keys, transitionSpec(t, reindex)));
+      const keys = indexKeysOf(t);
+      return outcome(await client.agentbus_swarm_task_transition_v2(keys.length, ...keys, transitionSpec(t, reindex)));
     });
   const create = (key: string, kind: 'hash' | 'string', ttl: number, values: string[], index?: IndexEntry) =>
     call(async () => {
       const keys = index ? [key, index.key] : [key];
       const args = [kind, String(ttl), index?.member ?? '', String(index?.score ?? 0), String(index?.ttlSeconds ?? 0), ...values];
-      return (await client.agentbus_swarm_create_v1(keys.length, ...keys, ...args)) === 1;
+      return (await client.agentbus_swarm_create_v2(keys.length, ...keys, ...args)) === 1;
     });
 
   return {
@@ -102,11 +143,16 @@ export function createRedisSwarmStore(client: Redis): SwarmStore {
         return (await client.agentbus_swarm_cas_v1(key, expected.type, value, ttl, ...before)) === 1;
       }),
     transitionTask: (t) => transition(t, false),
-    reindexTask: async (key, id, indexKeys, score, indexTtlSeconds) => {
-      const spec: TaskTransition = { key, id, indexKeys, from: [], guards: {}, set: {}, ttlSeconds: 0, score, indexTtlSeconds };
-      await transition(spec, true);
+    escalateTask: (e) =>
+      call(async () => {
+        const keys = [...indexKeysOf(e), e.stream];
+        return escalationOutcome(await client.agentbus_swarm_escalate_v1(keys.length, ...keys, escalationSpec(e), e.entry));
+      }),
+    reindexTask: async (t) => {
+      await transition({ ...t, from: [], guards: {}, set: {}, ttlSeconds: 0 }, true);
     },
     indexRange: (key, offset, count) => call(() => client.zrange(key, String(offset), String(offset + count - 1))),
+    indexRangeUpTo: (key, maxScore, offset, count) => call(() => client.zrangebyscore(key, '-inf', maxScore, 'LIMIT', offset, count)),
     indexRemove: (key, members) =>
       call(async () => {
         if (members.length > 0) await client.zrem(key, ...members);

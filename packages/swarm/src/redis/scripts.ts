@@ -1,5 +1,7 @@
 import type { Cluster, Redis, Result as IoResult } from 'ioredis';
+import { defineScripts } from '@agentbus/transport';
 import transitionLua from './task-transition.lua';
+import escalateLua from './escalate.lua';
 import createLua from './create.lua';
 import compareAndSetLua from './compare-and-set.lua';
 import readLua from './read.lua';
@@ -11,8 +13,9 @@ import remediateLua from './remediate.lua';
  * code. The reply shapes are documented in each script's header.
  */
 export const SWARM_SCRIPTS = {
-  agentbus_swarm_task_transition_v1: { lua: transitionLua },
-  agentbus_swarm_create_v1: { lua: createLua },
+  agentbus_swarm_task_transition_v2: { lua: transitionLua },
+  agentbus_swarm_escalate_v1: { lua: escalateLua },
+  agentbus_swarm_create_v2: { lua: createLua },
   agentbus_swarm_cas_v1: { lua: compareAndSetLua, numberOfKeys: 1 },
   agentbus_swarm_read_v1: { lua: readLua, numberOfKeys: 1 },
   agentbus_swarm_remediate_v1: { lua: remediateLua, numberOfKeys: 2 },
@@ -23,10 +26,12 @@ export type ScriptReply = string | number | null | ScriptReply[];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** task-transition.lua: `numkeys` first (task + one index per status). */
-    agentbus_swarm_task_transition_v1(numkeys: number, ...keysAndArgs: string[]): IoResult<ScriptReply[], Context>;
+    /** task-transition.lua: `numkeys` first (task, one index per status, lease index). */
+    agentbus_swarm_task_transition_v2(numkeys: number, ...keysAndArgs: string[]): IoResult<ScriptReply[], Context>;
+    /** escalate.lua: `numkeys` first (task, one index per status, lease index, stream). */
+    agentbus_swarm_escalate_v1(numkeys: number, ...keysAndArgs: string[]): IoResult<ScriptReply[], Context>;
     /** create.lua: `numkeys` first (1, or 2 with an index). */
-    agentbus_swarm_create_v1(numkeys: number, ...keysAndArgs: string[]): IoResult<number, Context>;
+    agentbus_swarm_create_v2(numkeys: number, ...keysAndArgs: string[]): IoResult<number, Context>;
     agentbus_swarm_cas_v1(key: string, type: string, value: string, ttlSeconds: number, ...expected: string[]): IoResult<number, Context>;
     agentbus_swarm_read_v1(key: string): IoResult<ScriptReply[], Context>;
     agentbus_swarm_remediate_v1(
@@ -39,18 +44,12 @@ declare module 'ioredis' {
   }
 }
 
-const registered = new WeakSet<object>();
-
 /** Registers the swarm scripts on a connection (idempotent). */
 export function defineSwarmScripts(client: Redis | Cluster): void {
-  if (registered.has(client)) return;
-  for (const [name, def] of Object.entries(SWARM_SCRIPTS)) {
-    client.defineCommand(name, 'numberOfKeys' in def ? { lua: def.lua, numberOfKeys: def.numberOfKeys } : { lua: def.lua });
-  }
-  registered.add(client);
+  defineScripts(client, SWARM_SCRIPTS);
 }
 
-/** Transition script return codes. */
+/** Return codes of the transition and escalate scripts (escalate answers applied, missing, wrongtype, changed). */
 export const TRANSITION_CODES = {
   applied: 1,
   already: 2,
@@ -59,4 +58,5 @@ export const TRANSITION_CODES = {
   status: -1,
   guard: -2,
   wrongtype: -3,
+  changed: -4,
 } as const;
