@@ -48,10 +48,12 @@ export function createChatHub(options: ChatHubOptions = {}): ChatHub {
   const auth = createAuthenticator(o.tokens, o.channels);
   const ownTransport = options.transport === undefined;
   const transport = options.transport ?? createTransport();
-  const store = createChatStore(transport, o);
-  const router = createRouter(store, (error, target) =>
-    o.log(`chat-hub ${o.hubId}: Pub/Sub ${target.kind}${'id' in target ? ` ${target.id}` : ''}: ${(error as Error).message}`),
-  );
+  const store = createChatStore(transport, { ...o, subscriberName: `agentbus-chat-hub:${o.hubId}:pubsub` });
+  const router = createRouter(store, {
+    replayLimit: o.replayLimit,
+    onError: (error, target) =>
+      o.log(`chat-hub ${o.hubId}: Pub/Sub ${target.kind}${'id' in target ? ` ${target.id}` : ''}: ${(error as Error).message}`),
+  });
   let sessionCounter = 0;
   const ctx: HubContext = {
     options: o,

@@ -27,9 +27,19 @@ describe('chatHubOptionsFromEnv', () => {
       CHAT_CHANNELS: 'general, random',
       CHAT_RATE_LIMITS: JSON.stringify({ message: { capacity: 100 } }),
       CHAT_HEARTBEAT_MS: '5000',
+      CHAT_MAX_CONNECTIONS_PER_USER: '3',
       CHAT_WEB: '0',
     });
-    expect(o).toMatchObject({ host: '0.0.0.0', port: 9000, path: '/chat', hubId: 'hub-1', heartbeatMs: 5000, web: false, rateLimits: { message: { capacity: 100 } } });
+    expect(o).toMatchObject({
+      host: '0.0.0.0',
+      port: 9000,
+      path: '/chat',
+      hubId: 'hub-1',
+      heartbeatMs: 5000,
+      maxConnectionsPerUser: 3,
+      web: false,
+      rateLimits: { message: { capacity: 100 } },
+    });
     expect(o.tokens?.map((t) => t.id)).toEqual(['bob', 'ada']);
     expect(o.channels?.map((c) => c.id)).toEqual(['ops', 'general', 'random']);
     expect(chatHubOptionsFromEnv({ CHAT_TOKENS_FILE: list, CHAT_CHANNELS: '[{"id":"x","topic":"t"}]', CHAT_WEB: 'true' })).toMatchObject({
@@ -48,5 +58,7 @@ describe('chatHubOptionsFromEnv', () => {
     expect(() => chatHubOptionsFromEnv({ CHAT_CHANNELS: 'ok,Not OK' })).toThrow(/CHAT_CHANNELS: "Not OK"/);
     expect(() => chatHubOptionsFromEnv({ CHAT_RATE_LIMITS: '{"flying":{}}' })).toThrow(/CHAT_RATE_LIMITS/);
     expect(() => chatHubOptionsFromEnv({ CHAT_WEB: 'maybe' })).toThrow(/CHAT_WEB/);
+    expect(() => chatHubOptionsFromEnv({ CHAT_MAX_CONNECTIONS_PER_USER: '0' })).toThrow(/CHAT_MAX_CONNECTIONS_PER_USER must be 1-/);
+    expect(chatHubOptionsFromEnv({ CHAT_RATE_LIMITS: '{"hello":{"capacity":3}}' })).toEqual({ rateLimits: { hello: { capacity: 3 } } });
   });
 });

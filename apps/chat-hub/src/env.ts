@@ -31,9 +31,11 @@ export const chatHubEnvSchema = z.object({
   CHAT_TOKENS_FILE: z.string().optional(),
   /** JSON array of channels `[{ id, name, topic }]`, or comma-separated ids. */
   CHAT_CHANNELS: z.string().optional(),
-  /** JSON: `{ "message": { "capacity": 30, "refillPerSecond": 5 }, ... }`. */
+  /** JSON: `{ "hello": { "capacity": 20, "refillPerSecond": 1 }, "message": { ... }, ... }`. */
   CHAT_RATE_LIMITS: z.string().optional(),
   CHAT_HEARTBEAT_MS: intText('CHAT_HEARTBEAT_MS', 100, 3_600_000).optional(),
+  /** Most open connections per user on every hub together (maxConnectionsPerUser). */
+  CHAT_MAX_CONNECTIONS_PER_USER: intText('CHAT_MAX_CONNECTIONS_PER_USER', 1, 1_000_000).optional(),
   /** `0` serves no web page (an agents-only hub). */
   CHAT_WEB: z.enum(['0', '1', 'false', 'true']).optional(),
 });
@@ -72,6 +74,7 @@ export function chatHubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Cha
   if (e.CHAT_PATH !== undefined) options.path = e.CHAT_PATH;
   if (e.CHAT_HUB_ID !== undefined) options.hubId = e.CHAT_HUB_ID;
   if (e.CHAT_HEARTBEAT_MS !== undefined) options.heartbeatMs = e.CHAT_HEARTBEAT_MS;
+  if (e.CHAT_MAX_CONNECTIONS_PER_USER !== undefined) options.maxConnectionsPerUser = e.CHAT_MAX_CONNECTIONS_PER_USER;
   if (e.CHAT_WEB !== undefined) options.web = e.CHAT_WEB === '1' || e.CHAT_WEB === 'true';
 
   const tokens: z.input<typeof chatTokenSchema>[] = [];

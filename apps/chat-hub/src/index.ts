@@ -63,6 +63,18 @@ export { createMemoryChatStore } from './store/memory-chat-store';
 export { createRedisChatStore } from './store/redis-chat-store';
 export { createChatKeys } from './store/chat-keys';
 export type { ChatKeys } from './store/chat-keys';
-export type { ChatStore, ChatStoreOptions, ChannelInfo, PresenceEntry, PubSubTarget, FrameHandler, HistoryAfter } from './store/chat-store';
+export type {
+  ChatStore,
+  ChatStoreOptions,
+  ChannelInfo,
+  PresenceEntry,
+  PubSubTarget,
+  FrameHandler,
+  HistoryAfter,
+  MessageChange,
+  ChangeOutcome,
+  OpenedSession,
+  SubscriptionWatcher,
+} from './store/chat-store';
 export { createChatClient, ChatRequestError, DEFAULT_CHAT_CLIENT_OPTIONS } from './client/chat-client';
 export type { ChatClient, ChatClientOptions, ChatDelivery, ChatRequestErrorCode } from './client/chat-client';

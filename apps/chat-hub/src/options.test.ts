@@ -11,6 +11,8 @@ describe('resolveChatHubOptions', () => {
 
   it('names the option to change', () => {
     expect(() => resolveChatHubOptions({ recentLimit: 0 })).toThrow(/recentLimit must be a whole number >= 1, got 0 \(set recentLimit\)/);
+    expect(() => resolveChatHubOptions({ maxConnectionsPerUser: 0 })).toThrow(/maxConnectionsPerUser must be a whole number >= 1, got 0 \(set maxConnectionsPerUser\)/);
+    expect(resolveChatHubOptions({}).maxConnectionsPerUser).toBe(20);
     expect(() => resolveChatHubOptions({ port: 70_000 })).toThrow(/port must be 0-65535/);
     expect(() => resolveChatHubOptions({ maxFrameBytes: 10, maxPayloadBytes: 5 })).toThrow(/maxFrameBytes \(10\) must not exceed maxPayloadBytes/);
     expect(() => resolveChatHubOptions({ path: 'ws' })).toThrow(/path must start with \//);

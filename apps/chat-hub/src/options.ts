@@ -51,7 +51,13 @@ export interface ChatHubOptions {
   replayLimit?: number;
   /** About this many events kept per channel stream (XADD MAXLEN ~). Default 10000. */
   historyMaxLen?: number;
-  /** Token buckets per user and action, over DEFAULT_CHAT_RATE_LIMITS. */
+  /**
+   * Most open connections (sessions that said hello) one user may have on every hub together;
+   * a hello past it gets a `too_many_connections` error and close 4429. Sessions of a hub that
+   * died count until presenceTtlMs runs out. Default 20.
+   */
+  maxConnectionsPerUser?: number;
+  /** Token buckets per user and action (`hello` among them), over DEFAULT_CHAT_RATE_LIMITS. */
   rateLimits?: Partial<Record<ChatAction, TokenBucketOptions>>;
   /** The per-connection frame flood guard. Default DEFAULT_FLOOD_OPTIONS. */
   flood?: FloodOptions;
@@ -83,6 +89,7 @@ export const DEFAULT_CHAT_HUB_OPTIONS = {
   recentLimit: 100,
   replayLimit: 5_000,
   historyMaxLen: 10_000,
+  maxConnectionsPerUser: 20,
   rateLimits: {},
   flood: DEFAULT_FLOOD_OPTIONS,
   maxBufferedBytes: 8 * 1024 * 1024,
@@ -111,6 +118,7 @@ export function resolveChatHubOptions(options: ChatHubOptions): ResolvedChatHubO
     'recentLimit',
     'replayLimit',
     'historyMaxLen',
+    'maxConnectionsPerUser',
     'maxBufferedBytes',
   ] as const) {
     positiveInt(name, o[name]);

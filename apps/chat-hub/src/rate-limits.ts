@@ -2,14 +2,17 @@ import { createRateLimiter, type RateLimitDecision, type TokenBucketOptions } fr
 import type { Transport } from '@agentbus/transport';
 
 /** What a user does, each with its own token bucket per user (shared by every hub on the Redis). */
-export const CHAT_ACTIONS = ['message', 'edit', 'reaction', 'typing', 'presence', 'history', 'update', 'announce'] as const;
+export const CHAT_ACTIONS = ['hello', 'message', 'edit', 'reaction', 'typing', 'presence', 'history', 'update', 'announce'] as const;
 export type ChatAction = (typeof CHAT_ACTIONS)[number];
 
 /**
  * Bursts a person or a well-behaved agent never reaches, sustained rates a flood always exceeds.
  * `message` covers channel messages, thread replies, direct messages and collaboration events.
+ * `hello` is a new session: its burst lets every tab of a user (up to the default
+ * maxConnectionsPerUser) come back at once after a hub restarts.
  */
 export const DEFAULT_CHAT_RATE_LIMITS: Readonly<Record<ChatAction, Required<TokenBucketOptions>>> = {
+  hello: { capacity: 20, refillPerSecond: 1 },
   message: { capacity: 30, refillPerSecond: 5 },
   edit: { capacity: 20, refillPerSecond: 2 },
   reaction: { capacity: 30, refillPerSecond: 5 },

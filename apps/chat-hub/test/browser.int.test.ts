@@ -4,6 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createEnvelope } from '@agentbus/schema';
+import { createChatStore } from '../src/index';
 import { TOKENS, cleanup, client, startHub } from './helpers';
 
 /** Debian's chromium (CI installs it); no browser is ever downloaded. */
@@ -28,6 +30,18 @@ afterAll(async () => {
   await cleanup();
 });
 
+async function browser(): Promise<BrowserContext> {
+  if (context) return context;
+  profile = mkdtempSync(path.join(os.tmpdir(), 'agentbus-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1480, height: 860 },
+  });
+  return context;
+}
+
 /** Waits until `selector` has an element whose text includes `text`. */
 async function seeText(page: Page, selector: string, text: string): Promise<void> {
   await page.locator(selector, { hasText: text }).first().waitFor({ timeout: 10_000 });
@@ -38,16 +52,10 @@ const message = (page: Page, text: string) => page.locator('#messages .msg', { h
 describe.skipIf(!existsSync(CHROMIUM))('the web page in Chromium', () => {
   it('two people: typing, a message with a mention, a reaction, a thread reply, edit and delete, presence, a direct message, a reconnect', { timeout: 90_000 }, async () => {
     const { ws, hub, transport } = await startHub({ typingTtlMs: 10_000 });
-    profile = mkdtempSync(path.join(os.tmpdir(), 'agentbus-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
-      viewport: { width: 1480, height: 860 },
-    });
+    const context = await browser();
     const errors: string[] = [];
     const open = async (token: string) => {
-      const page = await context!.newPage();
+      const page = await context.newPage();
       page.on('pageerror', (e) => errors.push(e.message));
       page.on('console', (m) => {
         if (m.type() === 'error') errors.push(m.text());
@@ -189,5 +197,45 @@ describe.skipIf(!existsSync(CHROMIUM))('the web page in Chromium', () => {
     await seeText(bob, '#announcement-list .announcement', 'Release freeze from 16:00');
     await bob.screenshot({ path: path.join(OUTPUT, 'chat-hub-bob-direct.png') });
     expect(errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(e))).toEqual([]);
+  });
+
+  it('paging back: a message deleted before it was loaded never shows, one edited shows its newest text, in history order', { timeout: 60_000 }, async () => {
+    const { ws, hub, transport } = await startHub({ recentLimit: 4 });
+    const ada = client(ws, TOKENS.ada);
+    const bot = client(ws, TOKENS.bot);
+    await Promise.all([ada.connect(), bot.connect()]);
+    // History kept before deletes removed the text (an older hub wrote the message, then its delete as a plain event).
+    const store = createChatStore(transport, { presenceTtlMs: 300_000, typingTtlMs: 10_000, recentLimit: 4, historyMaxLen: 10_000 });
+    const legacy = (type: string, payload: Record<string, unknown>) =>
+      JSON.stringify(createEnvelope({ type, from: 'ada', to: 'channel:general', payload: { channelId: 'general', ...payload } }));
+    const author = { id: 'ada', kind: 'human', name: 'Ada' };
+    await ada.post('general', 'first: the oldest message');
+    await store.append('general', legacy('channel.message', { messageId: 'legacy-1', author, text: 'legacy s3cret', mentions: [] }), { messageId: 'legacy-1', userId: 'ada' });
+    const draft = await ada.post('general', 'first draft of the plan');
+    const doomed = await ada.post('general', 'today’s s3cret');
+    await ada.edit('general', draft.messageId!, 'second draft of the plan');
+    for (let i = 0; i < 3; i++) await bot.post('general', `filler ${i}`);
+    await ada.edit('general', draft.messageId!, 'final plan');
+    await store.append('general', legacy('channel.message.delete', { messageId: 'legacy-1', deletedBy: 'ada' }));
+    await ada.deleteMessage('general', doomed.messageId!);
+    await bot.post('general', 'the newest message');
+    await store.close();
+
+    const page = await (await browser()).newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${hub.url}/#token=${encodeURIComponent(TOKENS.bob)}`);
+    await seeText(page, '#messages .msg .text', 'the newest message');
+    expect(await message(page, 'first draft').count()).toBe(0);
+    await page.locator('#messages button.older').click();
+    await seeText(page, '#messages .msg .text', 'first: the oldest message');
+    await expect.poll(() => page.locator('#messages button.older').count()).toBe(0);
+
+    const texts = await page.locator('#messages .msg .text').allTextContents();
+    expect(texts.join('\n')).not.toMatch(/s3cret|draft/);
+    expect(texts).toEqual(['first: the oldest message', 'final plan', 'filler 0', 'filler 1', 'filler 2', 'the newest message']);
+    await seeText(page, '#messages .msg .edited', '(edited)');
+    expect(errors).toEqual([]);
+    await page.close();
   });
 });

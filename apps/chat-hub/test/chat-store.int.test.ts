@@ -96,16 +96,63 @@ describe.each([
   it('sessions count live sessions; a stale one (its hub died) stops counting after the TTL', async () => {
     const { store } = make();
     const now = Date.now();
-    expect(await store.openSession('ada', 's1', now)).toBe(1);
-    expect(await store.openSession('ada', 's2', now)).toBe(2);
+    expect(await store.openSession('ada', 's1', now, 5)).toEqual({ opened: true, live: 1 });
+    expect(await store.openSession('ada', 's2', now, 5)).toEqual({ opened: true, live: 2 });
     expect(await store.closeSession('ada', 's2', now)).toBe(1);
     await store.refreshSessions([{ userId: 'ada', sessionId: 's3' }], now + 250);
     await store.refreshSessions([], now);
     // s1 was last seen at `now`: stale at now + 400; s3 is not.
-    expect(await store.openSession('bob', 'b1', now + 400)).toBe(1);
+    expect(await store.openSession('bob', 'b1', now + 400, 5)).toEqual({ opened: true, live: 1 });
     expect(await store.closeSession('ada', 'none', now + 400)).toBe(1);
     expect(await store.closeSession('ada', 's3', now + 400)).toBe(0);
     expect(await store.closeSession('nobody', 'x', now)).toBe(0);
+  });
+
+  it('a session opens only below the cap of live sessions; stale ones (their hub died) do not count', async () => {
+    const { store } = make();
+    const now = Date.now();
+    expect(await store.openSession('ada', 's1', now, 2)).toEqual({ opened: true, live: 1 });
+    expect(await store.openSession('ada', 's2', now + 100, 2)).toEqual({ opened: true, live: 2 });
+    expect(await store.openSession('ada', 's3', now + 100, 2)).toEqual({ opened: false, live: 2 });
+    // The refused one was not registered: closing s2 leaves s1 alone.
+    expect(await store.closeSession('ada', 's2', now + 100)).toBe(1);
+    expect(await store.openSession('ada', 's4', now + 100, 2)).toEqual({ opened: true, live: 2 });
+    // s1 is stale at now + 350 (TTL 300): it makes room and is removed.
+    expect(await store.openSession('ada', 's5', now + 350, 2)).toEqual({ opened: true, live: 2 });
+    expect(await store.closeSession('ada', 's4', now + 350)).toBe(1);
+  });
+
+  it('edits and deletes check the author atomically; a delete leaves the delete event in place of the message and its edits', async () => {
+    const { store } = make({ recentLimit: 10 });
+    const got: string[] = [];
+    await store.subscribe({ kind: 'channel', id: 'general' }, (f) => got.push(f.toString()));
+    const change = { messageId: 'm1', userId: 'ada' };
+    const s0 = await store.append('general', env('before'));
+    const s1 = await store.append('general', env('secret one'), change);
+    await store.append('general', env('reply stays'), { messageId: 'm2', userId: 'bob' });
+    expect(await store.editMessage('general', env('secret two'), { messageId: 'm1', userId: 'bob' })).toEqual({ refused: 'forbidden' });
+    expect(await store.editMessage('general', env('x'), { messageId: 'nope', userId: 'ada' })).toEqual({ refused: 'not_found' });
+    const edit = await store.editMessage('general', env('secret two'), change);
+    expect(edit).toEqual({ seq: expect.stringMatching(/^\d+-\d+$/) });
+    expect(await store.deleteMessage('general', env('x'), { messageId: 'm1', userId: 'bob' })).toEqual({ refused: 'forbidden' });
+    const del = await store.deleteMessage('general', env('tombstone'), change);
+    expect(del).toEqual({ seq: expect.stringMatching(/^\d+-\d+$/) });
+    const delSeq = (del as { seq: string }).seq;
+    await store.append('general', env('after'));
+
+    expect(texts((await store.after('general', '0-0', 100)).frames)).toEqual(['before', 'reply stays', 'tombstone', 'after']);
+    expect(texts(await store.recent('general'))).toEqual(['before', 'reply stays', 'tombstone', 'after']);
+    expect(texts(await store.before('general', delSeq, 10))).toEqual(['before', 'reply stays']);
+    expect((await store.after('general', s0, 10)).trimmed).toBe(false);
+    expect(s1).toBeDefined();
+    // Gone for good: no edit, no second delete, no author; the other message is untouched.
+    expect(await store.editMessage('general', env('secret three'), change)).toEqual({ refused: 'not_found' });
+    expect(await store.deleteMessage('general', env('x'), change)).toEqual({ refused: 'not_found' });
+    expect(await store.authorOf('general', 'm1')).toBeUndefined();
+    expect(await store.authorOf('general', 'm2')).toBe('bob');
+    // Live subscribers got every event as it happened, the delete among them.
+    await expect.poll(() => got.length).toBe(6);
+    expect(texts(got)).toEqual(['before', 'secret one', 'reply stays', 'secret two', 'tombstone', 'after']);
   });
 
   it('presence per channel; an entry not refreshed within the TTL reads as offline', async () => {

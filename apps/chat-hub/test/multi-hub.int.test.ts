@@ -1,10 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
+import type { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { exited, outputLines, spawnTs, uniquePrefix } from '@agentbus/test-utils';
-import type { ChatDelivery, HistoryFrame } from '../src/index';
-import { TOKENS, TOKEN_CONFIG, cleanup, client, rawSocket } from './helpers';
+import type { ChatDelivery, EventFrame, HistoryFrame } from '../src/index';
+import { TOKENS, TOKEN_CONFIG, cleanup, client, rawSocket, redisTransport } from './helpers';
 
 const main = path.join(path.dirname(fileURLToPath(import.meta.url)), '../src/main.ts');
 const children: ChildProcess[] = [];
@@ -26,11 +28,11 @@ interface HubProcess {
 }
 
 /** `agentbus-chat-hub` (src/main.ts) as a real process, configured only by its environment. */
-async function startHubProcess(namespace: string, hubId: string, port = 0): Promise<HubProcess> {
+async function startHubProcess(namespace: string, hubId: string, port = 0, redisUrl = inject('redisUrl')): Promise<HubProcess> {
   const child = spawnTs(main, [], {
     env: {
       ...process.env,
-      REDIS_URL: inject('redisUrl'),
+      REDIS_URL: redisUrl,
       REDIS_NAMESPACE: namespace,
       CHAT_PORT: String(port),
       CHAT_HUB_ID: hubId,
@@ -56,6 +58,40 @@ async function startHubProcess(namespace: string, hubId: string, port = 0): Prom
 }
 
 const text = (d: ChatDelivery) => (d.payload as { text?: string }).text;
+
+/** A TCP proxy in front of the test Redis that can refuse new connections for a while; open ones stay up. */
+async function redisProxy(): Promise<{ url: string; refuse(on: boolean): void; close(): Promise<void> }> {
+  const target = new URL(inject('redisUrl'));
+  let refusing = false;
+  const open = new Set<net.Socket>();
+  const server = net.createServer((down) => {
+    if (refusing) return void down.destroy();
+    const up = net.connect(Number(target.port || 6379), target.hostname);
+    for (const s of [down, up]) {
+      open.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        open.delete(s);
+        down.destroy();
+        up.destroy();
+      });
+    }
+    down.pipe(up).pipe(down);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const proxied = new URL(target);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String((server.address() as net.AddressInfo).port);
+  return {
+    url: proxied.toString(),
+    refuse: (on) => void (refusing = on),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of open) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 describe('several hub processes on one Redis', () => {
   it('a message sent through hub A reaches a client on hub B, and presence crosses hubs', async () => {
@@ -134,6 +170,47 @@ describe('several hub processes on one Redis', () => {
     const history = (await raw.until((f) => f.type === 'history')) as HistoryFrame;
     expect(history).toMatchObject({ channelId: 'general', reason: 'resume', truncated: false, more: false });
     expect(history.events.map((e) => (e.env.payload as { text: string }).text)).toEqual(['m2', 'm3', 'm4', 'm5']);
+  });
+
+  it('hub B’s Pub/Sub connection is killed: what hub A published meanwhile reaches B’s client once, in order, on the same socket', async () => {
+    const ns = uniquePrefix('resub');
+    const proxy = await redisProxy();
+    try {
+      const a = await startHubProcess(ns, 'hub-a');
+      const b = await startHubProcess(ns, 'hub-b', 0, proxy.url);
+      const admin = redisTransport(ns).redis as Redis;
+      const bob = await rawSocket(b.ws);
+      await bob.hello(TOKENS.bob, { recent: false });
+      const bot = client(a.ws, TOKENS.bot);
+      await bot.connect();
+      const seqs = () =>
+        bob
+          .events('channel.message')
+          .filter((e: EventFrame) => (e.env.payload as { channelId: string }).channelId === 'general')
+          .map((e) => e.seq);
+      const acks = [await bot.post('general', 'm0')];
+      await vi.waitFor(() => expect(seqs()).toEqual(acks.map((x) => x.seq)));
+
+      // Hub B's subscriber, by the name the hub gives it; it cannot reconnect until the proxy lets it.
+      const name = 'agentbus-chat-hub:hub-b:pubsub';
+      const list = (await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
+      const id = /(?:^|\n)id=(\d+) [^\n]*name=(\S+)/g;
+      const ids = [...list.matchAll(id)].filter((m) => m[2] === name).map((m) => m[1]!);
+      expect(ids).toHaveLength(1);
+      proxy.refuse(true);
+      expect(await admin.call('CLIENT', 'KILL', 'ID', ids[0]!)).toBe(1);
+      for (const t of ['m1', 'm2', 'm3']) acks.push(await bot.post('general', t));
+      const dm = await bot.direct('bob', 'while hub B was deaf');
+      proxy.refuse(false);
+
+      await vi.waitFor(() => expect(seqs()).toEqual(acks.map((x) => x.seq)), { timeout: 15_000, interval: 50 });
+      await vi.waitFor(() => expect(bob.events().filter((e) => e.seq === dm.seq)).toHaveLength(1));
+      acks.push(await bot.post('general', 'm4'));
+      await vi.waitFor(() => expect(seqs()).toEqual(acks.map((x) => x.seq)));
+      expect(bob.ws.readyState).toBe(bob.ws.OPEN);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('stops on SIGTERM, closing its sessions with 1001', async () => {

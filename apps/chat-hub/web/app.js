@@ -29,6 +29,8 @@
     refs: 0,
     pending: new Map(),
     reconnectDelay: 250,
+    /** When a rate-limited hello may be tried again (ms since epoch). */
+    helloRetryAt: 0,
     closedForGood: false,
   };
 
@@ -77,7 +79,24 @@
   function channel(id) {
     let c = state.channels.get(id);
     if (!c) {
-      c = { id, name: id, topic: '', members: new Map(), messages: new Map(), order: [], replies: new Map(), typing: new Map(), unread: 0, oldest: null, dm: id.startsWith('dm:') };
+      c = {
+        id,
+        name: id,
+        topic: '',
+        members: new Map(),
+        messages: new Map(),
+        order: [],
+        replies: new Map(),
+        typing: new Map(),
+        unread: 0,
+        oldest: null,
+        dm: id.startsWith('dm:'),
+        // Older pages arrive after newer events: a delete or an edit can come before its message.
+        /** Ids of messages deleted: never shown when they arrive later. */
+        deleted: new Set(),
+        /** messageId -> the newest edit of a message not loaded yet ({text, mentions, seq}). */
+        edits: new Map(),
+      };
       state.channels.set(id, c);
     }
     return c;
@@ -126,8 +145,13 @@
         return;
       }
       if (state.closedForGood) return;
-      banner('Reconnecting… messages sent meanwhile will appear when the connection is back.');
-      setTimeout(connect, state.reconnectDelay);
+      banner(
+        e.code === 4429
+          ? 'The hub turned this connection away for now (too many connections or reconnects); trying again…'
+          : 'Reconnecting… messages sent meanwhile will appear when the connection is back.',
+      );
+      // A rate-limited hello said when to come back; sooner would only be refused again.
+      setTimeout(connect, Math.max(state.reconnectDelay, state.helloRetryAt - Date.now()));
       state.reconnectDelay = Math.min(5000, state.reconnectDelay * 2);
     };
   }
@@ -156,6 +180,7 @@
       }
       case 'error':
       case 'rate_limited': {
+        if (f.type === 'rate_limited' && f.action === 'hello') state.helloRetryAt = Date.now() + f.retryAfterMs;
         const msg = f.type === 'error' ? f.message : `Slow down: try again in ${Math.ceil(f.retryAfterMs / 1000)} s`;
         const p = f.ref && state.pending.get(f.ref);
         if (p) {
@@ -261,11 +286,12 @@
       case 'thread.message': {
         const m = { id: p.messageId, channelId: p.channelId, threadId: p.threadId, author: p.author, text: p.text, mentions: p.mentions || [], ts: env.ts, reactions: new Map(), seq };
         if (p.author && !state.users.has(p.author.id)) state.users.set(p.author.id, p.author);
-        if (c.messages.has(m.id)) return;
+        if (c.messages.has(m.id) || c.deleted.has(m.id)) return;
+        applyPendingEdit(c, m);
         c.messages.set(m.id, m);
         if (m.threadId) {
           if (!c.replies.has(m.threadId)) c.replies.set(m.threadId, []);
-          c.replies.get(m.threadId).push(m.id);
+          insertBySeq(c, c.replies.get(m.threadId), m.id);
           if (p.alsoInChannel) insertInOrder(c, m.id);
           c.typing.delete(typingKey(m.author.id, m.threadId));
           updateMessage(c, m.threadId);
@@ -284,18 +310,30 @@
         return;
       }
       case 'channel.message.edit': {
+        if (c.deleted.has(p.messageId)) return;
+        const edit = { text: p.text, mentions: p.mentions || [], seq };
         const m = c.messages.get(p.messageId);
-        if (!m) return;
-        m.text = p.text;
-        m.mentions = p.mentions || [];
-        m.edited = true;
+        if (!m) {
+          // Its message is in an older page: kept until it arrives, the newest edit winning.
+          const pending = c.edits.get(p.messageId);
+          if (!pending || isNewer(seq, pending.seq)) c.edits.set(p.messageId, edit);
+          return;
+        }
+        // An older page brings older edits after the newer ones were applied.
+        if (m.editSeq && !isNewer(seq, m.editSeq)) return;
+        setText(m, edit);
         refreshMessage(c, m);
         return;
       }
       case 'channel.message.delete': {
+        c.deleted.add(p.messageId);
+        c.edits.delete(p.messageId);
         const m = c.messages.get(p.messageId);
         if (!m) return;
         m.deleted = true;
+        // Nothing of it is kept: not even here, where the DOM no longer shows it.
+        m.text = '';
+        m.mentions = [];
         refreshMessage(c, m);
         return;
       }
@@ -344,7 +382,7 @@
       case 'collaboration.event': {
         const id = `collab:${env.id}`;
         if (c.messages.has(id)) return;
-        c.messages.set(id, { id, collab: true, actor: p.actor, kind: p.kind, summary: p.summary, subject: p.subject, ts: env.ts, reactions: new Map() });
+        c.messages.set(id, { id, collab: true, actor: p.actor, kind: p.kind, summary: p.summary, subject: p.subject, ts: env.ts, reactions: new Map(), seq });
         insertInOrder(c, id);
         if (c.id === state.current) appendMessage(c, c.messages.get(id));
         return;
@@ -355,8 +393,37 @@
     }
   }
 
+  /** Whether seq `a` is after `b` (a missing one counts as newest: live events without history). */
+  function isNewer(a, b) {
+    return !a || !b || seqNewer(a, b);
+  }
+
+  function setText(m, edit) {
+    m.text = edit.text;
+    m.mentions = edit.mentions;
+    m.edited = true;
+    m.editSeq = edit.seq;
+  }
+
+  /** An edit that arrived before its message (the message came in an older page). */
+  function applyPendingEdit(c, m) {
+    const edit = c.edits.get(m.id);
+    if (!edit) return;
+    c.edits.delete(m.id);
+    if (isNewer(edit.seq, m.seq)) setText(m, edit);
+  }
+
+  /** Keeps `list` (message ids) in history order: an older page's messages go before those already there. */
+  function insertBySeq(c, list, id) {
+    if (list.includes(id)) return;
+    const seq = c.messages.get(id)?.seq;
+    let at = list.length;
+    while (seq && at > 0 && seqNewer(c.messages.get(list[at - 1])?.seq || '0-0', seq)) at--;
+    list.splice(at, 0, id);
+  }
+
   function insertInOrder(c, id) {
-    if (!c.order.includes(id)) c.order.push(id);
+    insertBySeq(c, c.order, id);
   }
 
   // ---------- rendering ----------

@@ -137,6 +137,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   let closedByUser = false;
   let firstConnect = true;
   let attempt = 0;
+  /** When a rate-limited hello may be tried again (ms since epoch). */
+  let notBefore = 0;
   let reconnectTimer: NodeJS.Timeout | undefined;
   let connecting: Promise<WelcomeFrame> | undefined;
 
@@ -234,9 +236,13 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
           firstConnect = false;
           attempt = 0;
           resolve(frame);
-        } else if (!welcomed && frame?.type === 'error' && frame.code === 'unauthorized') {
-          closedByUser = true;
-          reject(new ChatRequestError('unauthorized', frame.message));
+        } else if (!welcomed && frame?.type === 'error') {
+          // A refused hello: a bad token ends it; too many connections may clear up, so reconnects go on.
+          if (frame.code === 'unauthorized') closedByUser = true;
+          reject(new ChatRequestError(frame.code, frame.message));
+        } else if (!welcomed && frame?.type === 'rate_limited') {
+          notBefore = Date.now() + frame.retryAfterMs;
+          reject(new ChatRequestError('rate_limited', `hello rate limited (${frame.action}); retry after ${frame.retryAfterMs} ms`, frame.retryAfterMs));
         }
       });
       socket.on('error', (error) => {
@@ -252,7 +258,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   }
 
   function scheduleReconnect(): void {
-    const delay = Math.min(o.maxReconnectDelayMs, o.minReconnectDelayMs * 2 ** attempt);
+    // A rate-limited hello said when to come back; sooner would only be refused again.
+    const delay = Math.max(Math.min(o.maxReconnectDelayMs, o.minReconnectDelayMs * 2 ** attempt), notBefore - Date.now());
     attempt++;
     reconnectTimer = setTimeout(() => {
       reconnectTimer = undefined;

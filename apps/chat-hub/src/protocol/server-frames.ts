@@ -25,6 +25,8 @@ export const CHAT_ERROR_CODES = [
   'forbidden',
   /** No such message, thread or user. */
   'not_found',
+  /** The user already has the most open connections allowed (`maxConnectionsPerUser`); the hub closes with 4429. */
+  'too_many_connections',
   /** The hub failed (Redis down, ...); the frame may be sent again. */
   'internal',
 ] as const;

@@ -9,7 +9,7 @@ import {
   type PresenceStatus,
 } from '@agentbus/schema';
 import type { Identity } from '../auth';
-import { ANNOUNCEMENTS_ID, compareSeq, conversationOfEvent, directChannelId, directParticipants } from '../ids';
+import { ANNOUNCEMENTS_ID, compareSeq, directChannelId, directParticipants } from '../ids';
 import { parseMentions } from '../mentions';
 import {
   CLIENT_FRAME_SCHEMAS,
@@ -18,6 +18,7 @@ import {
   type ClientFrameOf,
   type ParsedClientFrame,
 } from '../protocol/client-frames';
+import { conversationOf, seqOf } from '../protocol/frame-text';
 import {
   eventFrameText,
   type ChannelView,
@@ -28,7 +29,7 @@ import {
   type ServerFrame,
 } from '../protocol/server-frames';
 import type { ChatAction } from '../rate-limits';
-import type { PubSubTarget } from '../store/chat-store';
+import type { MessageChange, PubSubTarget } from '../store/chat-store';
 import { createFloodGuard } from './flood-guard';
 import type { HubContext, HubSession } from './hub-context';
 import type { RouteMember } from './router';
@@ -39,25 +40,10 @@ const MAX_PENDING_FRAMES = 256;
 const MAX_QUEUED_FRAMES = 20_000;
 /** Events per history frame when a gap is replayed. */
 const REPLAY_PAGE = 500;
-const SEQ_PREFIX = '{"type":"event","seq":"';
-
-/** The conversation of an event frame from a user's or the global Pub/Sub target (a direct message, an announcement); parsed, so only while a session syncs. */
-function conversationOf(frame: string | Buffer): string | undefined {
-  try {
-    const env = (JSON.parse(frame.toString()) as { env?: { type?: unknown; payload?: unknown } }).env;
-    return typeof env?.type === 'string' ? conversationOfEvent(env.type, env.payload) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The seq of an event frame text, read without parsing the frame (only while a session syncs). */
-function seqOf(frame: string | Buffer): string | undefined {
-  const head = typeof frame === 'string' ? frame.slice(0, 64) : frame.subarray(0, 64).toString('latin1');
-  if (!head.startsWith(SEQ_PREFIX)) return undefined;
-  const end = head.indexOf('"', SEQ_PREFIX.length);
-  return end < 0 ? undefined : head.slice(SEQ_PREFIX.length, end);
-}
+/** Close code of a refused hello (rate limited, too many connections): the client may come back later. */
+const CLOSE_TRY_LATER = 4429;
+/** Close code asking the client to reconnect and resume: the hub missed events it cannot replay in place. */
+const CLOSE_RESYNC = 1012;
 
 function issuesText(issues: readonly { path: PropertyKey[]; message: string }[]): string {
   return issues
@@ -87,6 +73,9 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
   const flood = createFloodGuard(options.flood);
   let identity: Identity | undefined;
   let participant: ChatParticipant | undefined;
+  let helloSeen = false;
+  /** The session is in the user's sessions hash (on every hub): closing it must take it out. */
+  let registered = false;
   let phase: 'hello' | 'syncing' | 'live' | 'closed' = 'hello';
   let status: 'online' | 'away' = 'online';
   let chain: Promise<void> = Promise.resolve();
@@ -95,10 +84,15 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
   const queue: { channelId: string | undefined; frame: string | Buffer }[] = [];
   const lastSent = new Map<string, string>();
   const typingNow = new Map<string, { channelId: string; threadId: string | undefined }>();
-  const member: RouteMember = { deliver };
+  const member: RouteMember = {
+    deliver,
+    resync: () => void session.close(CLOSE_RESYNC, 'resync: the hub missed events; reconnect to resume'),
+  };
   let targets: PubSubTarget[] = [];
   let resolveClosed: () => void = () => undefined;
   const closed = new Promise<void>((r) => (resolveClosed = r));
+  let resolveSocketGone: () => void = () => undefined;
+  const socketGone = new Promise<void>((r) => (resolveSocketGone = r));
 
   const helloTimer = setTimeout(() => {
     if (phase === 'hello') {
@@ -312,34 +306,87 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
     }
   }
 
-  async function onHello(frame: ClientFrameOf<'hello'>): Promise<void> {
-    if (identity) refuse('bad_frame', 'hello was already sent on this connection');
-    clearTimeout(helloTimer);
-    const token = frame.token ?? headerToken;
+  /** The identity of a token, or (undefined) the connection refused with 4401. */
+  function authenticate(token: string | undefined): Identity | undefined {
     const who = token === undefined ? undefined : ctx.auth.authenticate(token);
-    if (!who) {
+    if (who) return who;
+    sendFrame({
+      type: 'error',
+      code: 'unauthorized',
+      message: token === undefined ? 'no token: send hello with token, or Authorization: Bearer <token> at upgrade' : 'unknown token',
+    });
+    ws.close(4401, 'unauthorized');
+    return undefined;
+  }
+
+  /**
+   * A hello costs reads per channel and up to replayLimit events per conversation, so before any
+   * of it: the user's hello bucket (shared by every hub), then a place among their live sessions
+   * on every hub (maxConnectionsPerUser). A refusal closes the connection (4429): a client comes
+   * back on a new one, after the flood guard and the upgrade, never by retrying here.
+   */
+  async function admit(who: Identity, ref: string | undefined): Promise<{ live: number } | undefined> {
+    const decision = await ctx.limits.take(who.id, 'hello');
+    if (!decision.allowed) {
+      sendFrame({ type: 'rate_limited', ...(ref ? { ref } : {}), action: 'hello', retryAfterMs: decision.retryAfterMs });
+      ws.close(CLOSE_TRY_LATER, 'hello rate limited (rateLimits.hello): reconnect later');
+      return undefined;
+    }
+    const max = options.maxConnectionsPerUser;
+    const opened = await store.openSession(who.id, id, Date.now(), max);
+    if (!opened.opened) {
       sendFrame({
         type: 'error',
-        code: 'unauthorized',
-        message: token === undefined ? 'no token: send hello with token, or Authorization: Bearer <token> at upgrade' : 'unknown token',
+        ...(ref ? { ref } : {}),
+        code: 'too_many_connections',
+        message: `user ${who.id} already has ${opened.live} open connections, the most maxConnectionsPerUser (${max}) allows: close one, or raise maxConnectionsPerUser`,
       });
-      ws.close(4401, 'unauthorized');
-      return;
+      ws.close(CLOSE_TRY_LATER, 'too many connections (maxConnectionsPerUser)');
+      return undefined;
     }
+    registered = true;
+    return { live: opened.live };
+  }
+
+  async function onHello(frame: ClientFrameOf<'hello'>): Promise<void> {
+    if (helloSeen) refuse('bad_frame', 'hello was already sent on this connection (one per connection)');
+    helloSeen = true;
+    clearTimeout(helloTimer);
+    const who = authenticate(frame.token ?? headerToken);
+    if (!who) return;
+    // From here a failure closes the connection (1011) rather than leave it waiting for nothing.
+    phase = 'syncing';
+    const admitted = await admit(who, frame.ref);
+    if (!admitted) return;
     identity = who;
     participant = { id: who.id, kind: who.kind, ...(who.name === undefined ? {} : { name: who.name }) };
-    phase = 'syncing';
+    if (isClosed()) return;
     ctx.sessions.add(session);
     targets = [
       ...who.channels.map((channelId): PubSubTarget => ({ kind: 'channel', id: channelId })),
       { kind: 'agent', id: who.id },
       { kind: 'global' },
     ];
-    await Promise.all(targets.map((t) => router.join(t, member)));
-    const now = Date.now();
-    if ((await store.openSession(who.id, id, now)) === 1) await announcePresence('online', now);
+    // A join waits while the hub catches up after a lost Pub/Sub connection; a socket closing meanwhile ends the wait.
+    await Promise.race([Promise.all(targets.map((t) => router.join(t, member))), socketGone]);
+    if (isClosed() || ws.readyState !== WebSocket.OPEN) return;
+    if (admitted.live === 1) await announcePresence('online', Date.now());
     if (isClosed()) return;
+    await welcomeAndHistory(who, frame);
+    if (isClosed()) return;
+    phase = 'live';
+    for (const { channelId, frame: f } of queue.splice(0)) {
+      const seq = seqOf(f);
+      // Direct messages and announcements come on the user's and the global target: find their conversation in the frame.
+      const conversation = seq === undefined ? undefined : (channelId ?? conversationOf(f));
+      const seen = conversation === undefined ? undefined : lastSent.get(conversation);
+      if (seq !== undefined && seen !== undefined && compareSeq(seq, seen) <= 0) continue;
+      sendRaw(f);
+    }
+    lastSent.clear();
+  }
 
+  async function welcomeAndHistory(who: Identity, frame: ClientFrameOf<'hello'>): Promise<void> {
     // Read after subscribing, like the channels' history: a conversation started meanwhile is either here or in the queue.
     const directIds = new Set<string>();
     const mine = (conversationId: string) => directParticipants(conversationId)?.includes(who.id) === true;
@@ -354,7 +401,7 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
       type: 'welcome',
       hubId: options.hubId,
       sessionId: id,
-      user: { ...participant, announce: who.announce },
+      user: { id: who.id, kind: who.kind, ...(who.name === undefined ? {} : { name: who.name }), announce: who.announce },
       channels: views,
       directs,
       announcements: { id: ANNOUNCEMENTS_ID, lastSeq: announcementsSeq },
@@ -383,17 +430,6 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
         sendHistory(conversationId, 'recent', recent, false, recent.length >= options.recentLimit);
       }
     }
-    if (isClosed()) return;
-    phase = 'live';
-    for (const { channelId, frame: f } of queue.splice(0)) {
-      const seq = seqOf(f);
-      // Direct messages and announcements come on the user's and the global target: find their conversation in the frame.
-      const conversation = seq === undefined ? undefined : (channelId ?? conversationOf(f));
-      const seen = conversation === undefined ? undefined : lastSent.get(conversation);
-      if (seq !== undefined && seen !== undefined && compareSeq(seq, seen) <= 0) continue;
-      sendRaw(f);
-    }
-    lastSent.clear();
   }
 
   // ---- frames ----
@@ -464,6 +500,8 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
     checkMember(channelId);
     const to = `channel:${channelId}`;
     let author: { messageId: string; userId: string } | undefined;
+    /** An edit or delete: the store checks the author in the same atomic step as the write. */
+    let change: (MessageChange & { verb: 'edit' | 'delete' }) | undefined;
     let payload: Record<string, unknown>;
     let action: ChatAction;
     /** Checks that need Redis: run only once the rate limit allowed the frame. */
@@ -503,16 +541,12 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
       }
       case 'channel.message.edit':
       case 'channel.message.delete': {
-        const messageId = frame.payload.messageId;
-        const verb = frame.type === 'channel.message.edit' ? 'edit' : 'delete';
         action = 'edit';
+        change = { messageId: frame.payload.messageId, userId: who.id, verb: frame.type === 'channel.message.edit' ? 'edit' : 'delete' };
         payload =
           frame.type === 'channel.message.edit'
             ? { ...frame.payload, editedBy: who.id, mentions: mentionsOf(frame.payload.text, frame.payload.mentions) }
             : { ...frame.payload, deletedBy: who.id };
-        check = async () => {
-          if ((await requireMessage(channelId, messageId)) !== who.id) refuse('forbidden', `only its author may ${verb} message ${messageId}`);
-        };
         break;
       }
       case 'channel.reaction.add':
@@ -548,9 +582,18 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
     const env = envelopeOf(frame.type, payload, to);
     if (!(await allow(ref, action))) return;
     await check?.();
-    const seq = await store.append(channelId, env.json, author);
+    const seq = change ? await changeMessage(channelId, env.json, change) : await store.append(channelId, env.json, author);
     ack(ref, { id: env.id, seq, ...(author ? { messageId: author.messageId } : {}) });
     await after?.();
+  }
+
+  async function changeMessage(channelId: string, envJson: string, change: MessageChange & { verb: 'edit' | 'delete' }): Promise<string> {
+    const { verb, ...who } = change;
+    const outcome = verb === 'edit' ? await store.editMessage(channelId, envJson, who) : await store.deleteMessage(channelId, envJson, who);
+    if ('seq' in outcome) return outcome.seq;
+    return outcome.refused === 'forbidden'
+      ? refuse('forbidden', `only its author may ${verb} message ${change.messageId}`)
+      : refuse('not_found', `no message ${change.messageId} in channel ${channelId}`);
   }
 
   // ---- transport ----
@@ -630,7 +673,7 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
     ctx.sessions.delete(session);
     for (const t of targets) router.leave(t, member);
     const who = identity;
-    if (!who) return;
+    if (!who || !registered) return;
     try {
       for (const { channelId, threadId } of [...typingNow.values()]) await setTyping(channelId, threadId, false);
       const now = Date.now();
@@ -646,6 +689,7 @@ export function createSession(ws: WebSocket, ctx: HubContext, headerToken: strin
   });
   ws.on('error', () => undefined);
   ws.once('close', () => {
+    resolveSocketGone();
     void cleanup().finally(resolveClosed);
   });
 

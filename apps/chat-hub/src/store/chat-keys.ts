@@ -20,6 +20,8 @@ export interface ChatKeys {
   stream(channelId: string): string;
   recent(channelId: string): string;
   authors(channelId: string): string;
+  /** Hash messageId -> the seqs of the message and its edits: the stream entries a delete removes. */
+  entries(channelId: string): string;
   threads(channelId: string): string;
   presence(channelId: string): string;
   typing(channelId: string): string;
@@ -45,6 +47,7 @@ export function createChatKeys(keys: KeyBuilder): ChatKeys {
     stream: (id) => channel(id, 'stream'),
     recent: (id) => channel(id, 'recent'),
     authors: (id) => channel(id, 'authors'),
+    entries: (id) => channel(id, 'entries'),
     threads: (id) => channel(id, 'threads'),
     presence: (id) => channel(id, 'presence'),
     typing: (id) => channel(id, 'typing'),

@@ -32,6 +32,38 @@ export interface ChatStoreOptions {
   recentLimit: number;
   /** About this many events kept in each channel's stream (XADD MAXLEN ~). */
   historyMaxLen: number;
+  /** Names the Redis Pub/Sub connection (CLIENT SETNAME), so an operator can find it in CLIENT LIST. Default none. */
+  subscriberName?: string;
+}
+
+/** Who edits or deletes a message: the store checks, in the same atomic step, that they wrote it. */
+export interface MessageChange {
+  messageId: string;
+  userId: string;
+}
+
+/** What an edit or delete came to: the seq of its event, or why nothing was written. */
+export type ChangeOutcome =
+  | { seq: string }
+  /** `not_found`: no such message (never written, deleted, or past AUTHOR_TTL_SECONDS); `forbidden`: not its author. */
+  | { refused: 'not_found' | 'forbidden' };
+
+/** A session registered, or refused because the user is at the most live sessions allowed. */
+export interface OpenedSession {
+  opened: boolean;
+  /** The user's live sessions on every hub (including this one when opened). */
+  live: number;
+}
+
+/**
+ * Told when the store's Pub/Sub connection drops and when it is back. Frames published between
+ * `lost` and `resumed` never arrive: the listener reads them from the streams instead.
+ */
+export interface SubscriptionWatcher {
+  /** The connection dropped: frames published from now on may be missed until `resumed`. */
+  lost(): void;
+  /** Every subscription is live again (confirmed by Redis): frames flow from here on. */
+  resumed(): void;
 }
 
 /** The page of history after a seq. */
@@ -63,8 +95,11 @@ export interface ChatStore {
   presence(channelId: string): Promise<Map<string, PresenceEntry>>;
   /** Writes a user's presence in each channel and refreshes the channels' presence TTL. */
   setPresence(channelIds: readonly string[], userId: string, entry: PresenceEntry): Promise<void>;
-  /** Registers a session of the user (on any hub); returns how many live sessions they have now. */
-  openSession(userId: string, sessionId: string, now: number): Promise<number>;
+  /**
+   * Registers a session of the user (on any hub) unless they already have `maxSessions` live ones,
+   * counted and registered in one atomic step across hubs.
+   */
+  openSession(userId: string, sessionId: string, now: number, maxSessions: number): Promise<OpenedSession>;
   /** Removes a session; returns how many live sessions the user still has (0: offline). */
   closeSession(userId: string, sessionId: string, now: number): Promise<number>;
   /** The heartbeat: keeps these sessions live for another presence TTL. */
@@ -88,6 +123,17 @@ export interface ChatStore {
    * a channel's) and published on the global target, in one atomic step. Returns its seq.
    */
   appendAnnouncement(envJson: string): Promise<string>;
+  /**
+   * Appends an edit of a kept message, atomically with the check that it still exists and that
+   * `change.userId` wrote it; published like `append`.
+   */
+  editMessage(channelId: string, envJson: string, change: MessageChange): Promise<ChangeOutcome>;
+  /**
+   * Deletes a kept message by its author, atomically: its entry and its edits' entries leave the
+   * stream and the recent cache, and the delete event is appended (and published) as the tombstone
+   * history serves instead. After it, edits, reactions and replies to the message are `not_found`.
+   */
+  deleteMessage(channelId: string, envJson: string, change: MessageChange): Promise<ChangeOutcome>;
   /** The direct conversation ids a user has (kept as long as channels are: no TTL), in no particular order. */
   directConversations(userId: string): Promise<string[]>;
   authorOf(channelId: string, messageId: string): Promise<string | undefined>;
@@ -104,8 +150,10 @@ export interface ChatStore {
   /** One handler per target per store; resolves once frames flow. */
   subscribe(target: PubSubTarget, handler: FrameHandler): Promise<void>;
   unsubscribe(target: PubSubTarget): Promise<void>;
+  /** One watcher per store (a later call replaces it). The memory store never drops, so it never calls it. */
+  watchSubscriptions(watcher: SubscriptionWatcher): void;
   close(): Promise<void>;
 }
 
-/** How long message authors and thread markers are kept: edits and deletes work for this long. */
+/** How long message authors, their stream entries and thread markers are kept: edits and deletes work for this long. */
 export const AUTHOR_TTL_SECONDS = 30 * 24 * 60 * 60;

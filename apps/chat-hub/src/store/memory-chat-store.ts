@@ -1,8 +1,9 @@
 import type { Transport } from '@agentbus/transport';
 import { ANNOUNCEMENTS_ID, compareSeq } from '../ids';
 import { eventFrameText, type Profile } from '../protocol/server-frames';
+import { seqOf } from '../protocol/frame-text';
 import { createChatKeys } from './chat-keys';
-import type { ChannelInfo, ChatStore, ChatStoreOptions, FrameHandler, PresenceEntry } from './chat-store';
+import type { ChangeOutcome, ChannelInfo, ChatStore, ChatStoreOptions, FrameHandler, MessageChange, PresenceEntry } from './chat-store';
 import { decodeTyping, encodeTyping } from './store-codecs';
 
 interface MemoryStream {
@@ -23,6 +24,8 @@ interface MemoryChatState {
   /** Newest last. */
   recent: Map<string, string[]>;
   authors: Map<string, Map<string, string>>;
+  /** conversation -> messageId -> the seqs of the message and its edits (what a delete removes). */
+  entries: Map<string, Map<string, string[]>>;
   threads: Map<string, Set<string>>;
   /** userId -> direct conversation ids. */
   directs: Map<string, Set<string>>;
@@ -45,6 +48,7 @@ function stateOf(transport: Transport): MemoryChatState {
       streams: new Map(),
       recent: new Map(),
       authors: new Map(),
+      entries: new Map(),
       threads: new Map(),
       directs: new Map(),
       subscribers: new Map(),
@@ -112,9 +116,32 @@ export function createMemoryChatStore(transport: Transport, options: ChatStoreOp
     const recent = bucket(state.recent, channelId, () => []);
     recent.push(frame);
     if (recent.length > options.recentLimit) recent.splice(0, recent.length - options.recentLimit);
-    if (author) bucket(state.authors, channelId, () => new Map()).set(author.messageId, author.userId);
+    if (author) {
+      bucket(state.authors, channelId, () => new Map()).set(author.messageId, author.userId);
+      bucket(state.entries, channelId, () => new Map()).set(author.messageId, [seq]);
+    }
     for (const channel of channels) publishRaw(channel, frame);
     return seq;
+  };
+
+  /** change-message.lua's twin: the author check, then an edit, or a delete that takes the text out of what is kept. */
+  const changeMessage = (channelId: string, envJson: string, change: MessageChange, kind: 'edit' | 'delete'): ChangeOutcome => {
+    const author = state.authors.get(channelId)?.get(change.messageId);
+    if (author === undefined) return { refused: 'not_found' };
+    if (author !== change.userId) return { refused: 'forbidden' };
+    const entries = bucket(state.entries, channelId, () => new Map<string, string[]>());
+    if (kind === 'delete') {
+      const gone = new Set(entries.get(change.messageId) ?? []);
+      const stream = state.streams.get(channelId);
+      if (stream) stream.entries = stream.entries.filter((e) => !gone.has(e.seq));
+      const recent = state.recent.get(channelId);
+      if (recent) state.recent.set(channelId, recent.filter((f) => !gone.has(seqOf(f) ?? '')));
+      state.authors.get(channelId)?.delete(change.messageId);
+      entries.delete(change.messageId);
+    }
+    const seq = appendTo(channelId, envJson, undefined, [keys.pubsub({ kind: 'channel', id: channelId })]);
+    if (kind === 'edit') entries.get(change.messageId)?.push(seq);
+    return { seq };
   };
 
   return {
@@ -172,9 +199,11 @@ export function createMemoryChatStore(transport: Transport, options: ChatStoreOp
       for (const id of channelIds) bucket(state.presence, id, () => new Map()).set(userId, { ...entry });
     },
 
-    async openSession(userId, sessionId, now) {
+    async openSession(userId, sessionId, now, maxSessions) {
+      const live = liveSessions(userId, now);
+      if (live >= maxSessions) return { opened: false, live };
       bucket(state.sessions, userId, () => new Map<string, number>()).set(sessionId, now);
-      return liveSessions(userId, now);
+      return { opened: true, live: live + 1 };
     },
 
     async closeSession(userId, sessionId, now) {
@@ -208,6 +237,14 @@ export function createMemoryChatStore(transport: Transport, options: ChatStoreOp
 
     async appendAnnouncement(envJson) {
       return appendTo(ANNOUNCEMENTS_ID, envJson, undefined, [keys.pubsub({ kind: 'global' })]);
+    },
+
+    async editMessage(channelId, envJson, change) {
+      return changeMessage(channelId, envJson, change, 'edit');
+    },
+
+    async deleteMessage(channelId, envJson, change) {
+      return changeMessage(channelId, envJson, change, 'delete');
     },
 
     async directConversations(userId) {
@@ -273,6 +310,9 @@ export function createMemoryChatStore(transport: Transport, options: ChatStoreOp
       subs?.delete(h);
       if (subs?.size === 0) state.subscribers.delete(channel);
     },
+
+    // One process, no connection to lose.
+    watchSubscriptions() {},
 
     async close() {
       for (const [channel, h] of mine) state.subscribers.get(channel)?.delete(h);

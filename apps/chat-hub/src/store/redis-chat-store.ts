@@ -1,30 +1,49 @@
 import type { Redis, Result as IoResult } from 'ioredis';
 import { AgentbusError, ERROR_CODES } from '@agentbus/schema';
-import { toAgentbusError, type Transport } from '@agentbus/transport';
+import { defineScripts, toAgentbusError, type Transport } from '@agentbus/transport';
 import { ANNOUNCEMENTS_ID, compareSeq } from '../ids';
 import { eventFrameText, profileSchema, type Profile, type TypingView } from '../protocol/server-frames';
 import appendLua from './append.lua';
+import changeMessageLua from './change-message.lua';
 import { createChatKeys } from './chat-keys';
 import {
   AUTHOR_TTL_SECONDS,
+  type ChangeOutcome,
   type ChannelInfo,
   type ChatStore,
   type ChatStoreOptions,
   type FrameHandler,
   type HistoryAfter,
+  type MessageChange,
   type PresenceEntry,
   type PubSubTarget,
+  type SubscriptionWatcher,
 } from './chat-store';
+import openSessionLua from './open-session.lua';
 import { decodePresence, decodeTyping, encodeTyping } from './store-codecs';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     /**
-     * append.lua: the new event's seq. Keys: stream, recent, authors, then the participants' sets
-     * of direct conversations; args: env, recentLimit, maxLen, messageId, authorId,
-     * authorTtlSeconds, conversationId, then the Pub/Sub channels.
+     * append.lua: the new event's seq. Keys: stream, recent, authors, entries, then the
+     * participants' sets of direct conversations; args: env, recentLimit, maxLen, messageId,
+     * authorId, recordTtlSeconds, conversationId, then the Pub/Sub channels.
      */
-    agentbus_chat_append_v2(numberOfKeys: number, ...keysAndArgs: (string | number)[]): IoResult<string, Context>;
+    agentbus_chat_append_v3(numberOfKeys: number, ...keysAndArgs: (string | number)[]): IoResult<string, Context>;
+    /**
+     * change-message.lua: the event's seq, 0 (no such message) or -1 (not its author). Keys:
+     * stream, recent, authors, entries; args: env, recentLimit, maxLen, messageId, userId,
+     * 'edit' | 'delete', recordTtlSeconds, Pub/Sub channel.
+     */
+    agentbus_chat_change_message_v1(
+      stream: string,
+      recent: string,
+      authors: string,
+      entries: string,
+      ...args: (string | number)[]
+    ): IoResult<string | number, Context>;
+    /** open-session.lua: [1, live] registered or [0, live] refused. Key: sessions; args: sessionId, now, ttlMs, maxSessions. */
+    agentbus_chat_open_session_v1(sessions: string, sessionId: string, now: number, ttlMs: number, max: number): IoResult<[number, number], Context>;
   }
 }
 
@@ -67,24 +86,62 @@ export function createRedisChatStore(transport: Transport, options: ChatStoreOpt
     );
   }
   const redis = client as Redis;
-  // The number of keys is the first argument: a direct message also adds to its participants' sets.
-  redis.defineCommand('agentbus_chat_append_v2', { lua: appendLua });
+  defineScripts(redis, {
+    // The number of keys is the first argument: a direct message also adds to its participants' sets.
+    agentbus_chat_append_v3: { lua: appendLua },
+    agentbus_chat_change_message_v1: { lua: changeMessageLua, numberOfKeys: 4 },
+    agentbus_chat_open_session_v1: { lua: openSessionLua, numberOfKeys: 1 },
+  });
   const keys = createChatKeys(transport.keys);
   const handlers = new Map<string, FrameHandler>();
   let subscriber: Redis | undefined;
+  let watcher: SubscriptionWatcher | undefined;
   let closed = false;
 
   const sub = (): Redis => {
     if (!subscriber) {
-      subscriber = redis.duplicate({ enableAutoPipelining: false });
+      const s = redis.duplicate({
+        enableAutoPipelining: false,
+        ...(options.subscriberName === undefined ? {} : { connectionName: options.subscriberName }),
+      });
+      subscriber = s;
       // Errors surface as failed SUBSCRIBE calls; ioredis reconnects and resubscribes by itself.
-      subscriber.on('error', () => undefined);
-      subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      s.on('error', () => undefined);
+      s.on('messageBuffer', (channel: Buffer, message: Buffer) => {
         handlers.get(channel.toString())?.(message);
       });
+      watchConnection(s);
     }
     return subscriber;
   };
+
+  /**
+   * ioredis resubscribes after a reconnect, but whatever was published while the connection was
+   * down is gone: the watcher is told, and told again once Redis confirmed every subscription, so
+   * it reads the gap from the streams only when nothing more can slip between.
+   */
+  function watchConnection(s: Redis): void {
+    let state: 'connecting' | 'live' | 'lost' = 'connecting';
+    s.on('close', () => {
+      if (state !== 'live' || closed) return;
+      state = 'lost';
+      watcher?.lost();
+    });
+    s.on('ready', () => {
+      const wasLost = state === 'lost';
+      state = 'live';
+      if (!wasLost) return;
+      const channels = [...handlers.keys()];
+      // Redis answers in order, so this reply comes after those of ioredis's own resubscribe.
+      (channels.length ? s.subscribe(...channels) : s.ping()).then(
+        () => {
+          if (state === 'live' && !closed) watcher?.resumed();
+        },
+        // The connection dropped again: its next 'ready' resumes.
+        () => undefined,
+      );
+    });
+  }
 
   const infoFields = (c: ChannelInfo): Record<string, string> => ({
     name: c.name,
@@ -179,10 +236,9 @@ export function createRedisChatStore(transport: Transport, options: ChatStoreOpt
       await wrap(p.exec());
     },
 
-    async openSession(userId, sessionId, now) {
-      const key = keys.sessions(userId);
-      const r = await wrap(redis.multi().hset(key, sessionId, now).pexpire(key, options.presenceTtlMs).hgetall(key).exec());
-      return liveSessions(key, (r?.[2]?.[1] ?? {}) as Record<string, string>, now);
+    async openSession(userId, sessionId, now, maxSessions) {
+      const [opened, live] = await wrap(redis.agentbus_chat_open_session_v1(keys.sessions(userId), sessionId, now, options.presenceTtlMs, maxSessions));
+      return { opened: opened === 1, live };
     },
 
     async closeSession(userId, sessionId, now) {
@@ -243,6 +299,14 @@ export function createRedisChatStore(transport: Transport, options: ChatStoreOpt
       return appendTo(ANNOUNCEMENTS_ID, envJson, undefined, [], [keys.pubsub({ kind: 'global' })]);
     },
 
+    editMessage(channelId, envJson, change) {
+      return changeMessage(channelId, envJson, change, 'edit');
+    },
+
+    deleteMessage(channelId, envJson, change) {
+      return changeMessage(channelId, envJson, change, 'delete');
+    },
+
     directConversations: (userId) => wrap(redis.smembers(keys.directs(userId))),
 
     async authorOf(channelId, messageId) {
@@ -289,6 +353,10 @@ export function createRedisChatStore(transport: Transport, options: ChatStoreOpt
       await wrap(sub().subscribe(channel));
     },
 
+    watchSubscriptions(w) {
+      watcher = w;
+    },
+
     async unsubscribe(target) {
       const channel = keys.pubsub(target);
       handlers.delete(channel);
@@ -315,11 +383,12 @@ export function createRedisChatStore(transport: Transport, options: ChatStoreOpt
     channels: string[],
   ): Promise<string> {
     return wrap(
-      redis.agentbus_chat_append_v2(
-        3 + indexKeys.length,
+      redis.agentbus_chat_append_v3(
+        4 + indexKeys.length,
         keys.stream(conversationId),
         keys.recent(conversationId),
         keys.authors(conversationId),
+        keys.entries(conversationId),
         ...indexKeys,
         envJson,
         options.recentLimit,
@@ -331,6 +400,27 @@ export function createRedisChatStore(transport: Transport, options: ChatStoreOpt
         ...channels,
       ),
     );
+  }
+
+  async function changeMessage(channelId: string, envJson: string, change: MessageChange, kind: 'edit' | 'delete'): Promise<ChangeOutcome> {
+    const r = await wrap(
+      redis.agentbus_chat_change_message_v1(
+        keys.stream(channelId),
+        keys.recent(channelId),
+        keys.authors(channelId),
+        keys.entries(channelId),
+        envJson,
+        options.recentLimit,
+        options.historyMaxLen,
+        change.messageId,
+        change.userId,
+        kind,
+        AUTHOR_TTL_SECONDS,
+        keys.pubsub({ kind: 'channel', id: channelId }),
+      ),
+    );
+    if (typeof r === 'string') return { seq: r };
+    return { refused: r === -1 ? 'forbidden' : 'not_found' };
   }
 
   function liveSessions(key: string, sessions: Record<string, string>, now: number): number {
