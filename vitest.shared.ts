@@ -40,7 +40,10 @@ export function packageTestConfig(options: PackageTestOptions = {}): UserConfig 
       testTimeout: options.testTimeout ?? 20_000,
       hookTimeout: 60_000,
       globalSetup: options.globalSetup ?? [],
-      reporters: process.env.CI ? ['default'] : ['default'],
+      // Under CI every project also writes its results, so .ci/check-skips.mjs can refuse any
+      // skipped test that is not on the allowlist (.ci/allowed-skips.txt).
+      reporters: process.env.CI ? ['default', 'json'] : ['default'],
+      ...(process.env.CI ? { outputFile: { json: '.vitest-results.json' } } : {}),
       coverage: {
         provider: 'v8',
         enabled: true,

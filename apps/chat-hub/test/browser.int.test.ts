@@ -1,15 +1,17 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEnvelope } from '@agentbus/schema';
+import { testTool } from '@agentbus/test-utils';
 import { createChatStore } from '../src/index';
 import { TOKENS, cleanup, client, startHub } from './helpers';
 
 /** Debian's chromium (CI installs it); no browser is ever downloaded. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Found as .ci/run finds it (CHROMIUM_PATH, else `chromium` on PATH); under CI a missing one fails.
+const CHROMIUM = testTool('chromium', { env: 'CHROMIUM_PATH', install: 'apt-get install chromium' });
 const OUTPUT = path.join(path.dirname(fileURLToPath(import.meta.url)), '../test-output');
 const ARGS = [
   '--no-sandbox',
@@ -34,7 +36,7 @@ async function browser(): Promise<BrowserContext> {
   if (context) return context;
   profile = mkdtempSync(path.join(os.tmpdir(), 'agentbus-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath: CHROMIUM!,
     headless: true,
     args: ARGS,
     viewport: { width: 1480, height: 860 },
@@ -49,7 +51,7 @@ async function seeText(page: Page, selector: string, text: string): Promise<void
 
 const message = (page: Page, text: string) => page.locator('#messages .msg', { hasText: text });
 
-describe.skipIf(!existsSync(CHROMIUM))('the web page in Chromium', () => {
+describe.skipIf(CHROMIUM === undefined)('the web page in Chromium', () => {
   it('two people: typing, a message with a mention, a reaction, a thread reply, edit and delete, presence, a direct message, a reconnect', { timeout: 90_000 }, async () => {
     const { ws, hub, transport } = await startHub({ typingTtlMs: 10_000 });
     const context = await browser();

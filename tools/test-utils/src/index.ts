@@ -8,6 +8,8 @@ export { REDIS_PRESETS } from './redis-presets';
 export type { RedisPresetName } from './redis-presets';
 export { TestBackendUnavailableError } from './backend-unavailable-error';
 export { uniquePrefix } from './unique-prefix';
+export { testTool } from './required-tool';
+export type { TestToolOptions } from './required-tool';
 export { spawnTs, outputLines, exited } from './ts-process';
 export { startOtlpCollector } from './otlp-collector';
 export type { OtlpCollector, CollectedSpan, CollectorRequest } from './otlp-collector';
