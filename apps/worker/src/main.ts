@@ -2,12 +2,9 @@
 // agentbus-worker: the long-running consumer process. See WORKER_USAGE (--help).
 import { startTracing } from '@agentbus/metrics';
 import { loadHandler } from './load-handler';
-import { createWorker } from './worker';
+import { createWorker, type Worker } from './worker';
+import { jsonLog as log } from './worker-log';
 import { loadDotEnv, parseWorkerOptions, WORKER_USAGE } from './worker-options';
-
-function log(level: string, msg: string, extra: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ level, time: new Date().toISOString(), msg, ...extra })}\n`);
-}
 
 async function main(): Promise<number> {
   loadDotEnv();
@@ -19,17 +16,29 @@ async function main(): Promise<number> {
   // Before the transport exists, so its spans go to the SDK; off unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
   const tracing = await startTracing({ serviceName: 'agentbus-worker' });
   const handler = await loadHandler(options.handler);
-  const worker = await createWorker({ ...options, handler });
-  log('info', 'worker started', { topic: options.topic, group: options.group, consumer: worker.consumer.name, backend: worker.transport.backend, url: worker.url });
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log('info', 'stopping', { signal, deadlineMs: options.stopDeadlineMs });
-      worker.stop().then(resolve, resolve);
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+  // A signal may come while the worker still waits for Redis: the start is abandoned then.
+  const abort = new AbortController();
+  const signalled = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
   });
-  log('info', 'worker stopped', { counters: worker.consumer.counters() });
+  void signalled.then((signal) => {
+    log('info', 'stopping', { signal, deadlineMs: options.stopDeadlineMs });
+    abort.abort();
+  });
+  let worker: Worker;
+  try {
+    worker = await createWorker({ ...options, handler, signal: abort.signal });
+  } catch (error) {
+    await tracing.shutdown();
+    if (abort.signal.aborted) return 0;
+    throw error;
+  }
+  const { consumer, transport, url, tuning } = worker;
+  if (!abort.signal.aborted) log('info', 'worker started', { topic: options.topic, group: options.group, consumer: consumer.name, backend: transport.backend, url, concurrency: options.concurrency, ...tuning });
+  await signalled;
+  await worker.stop();
+  log('info', 'worker stopped', { counters: consumer.counters() });
   // Last: the spans of the messages finished during the stop are exported too.
   await tracing.shutdown();
   return 0;

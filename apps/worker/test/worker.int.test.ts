@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEnvelope } from '@agentbus/schema';
@@ -9,6 +10,26 @@ import { createWorker, type Worker } from '../src/index';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const main = path.resolve(here, '../src/main.ts');
 const handlerFile = path.join(here, 'fixtures/handler.mjs');
+const failingFile = path.join(here, 'fixtures/always-fails.mjs');
+
+/** The environment of a worker process, without the consumer-name settings of the shell running the tests. */
+function workerEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of ['REDIS_CONSUMER', 'WORKER_CONSUMER', 'KUBERNETES_SERVICE_HOST']) delete env[k];
+  return { ...env, ...extra };
+}
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+function jsonLines(out: readonly string[]): Array<Record<string, unknown>> {
+  return out.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
 
 const open: Array<{ close(): Promise<void> } | Worker> = [];
 afterEach(async () => {
@@ -39,7 +60,7 @@ describe('worker in process', () => {
     await transport.publish('jobs', createEnvelope({ type: 'job', from: 't', payload: 'ok' }));
     await transport.publish('jobs', createEnvelope({ type: 'job', from: 't', payload: 'flaky' }));
     await vi.waitFor(() => expect(handled).toEqual([['ok', 1], ['flaky', 2]]), { timeout: 3000 });
-    expect(await (await fetch(`${worker.url}/health`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${worker.url}/health`)).json()).toEqual({ status: 'ok', redis: 'up' });
     const ready = await fetch(`${worker.url}/health/ready`);
     expect(ready.status).toBe(200);
     const metrics = await (await fetch(`${worker.url}/metrics`)).text();
@@ -65,6 +86,8 @@ describe('agentbus-worker process', () => {
     await transport.publish('jobs', createEnvelope({ type: 'job', from: 't', payload: 'a' }));
     await transport.publish('jobs', createEnvelope({ type: 'job', from: 't', payload: 'slow' }));
     await vi.waitFor(() => expect(out).toContain('handled "a" attempt 1'), { timeout: 5000 });
+    // SIGTERM lands while the slow handler runs.
+    await vi.waitFor(() => expect(out).toContain('started "slow"'), { timeout: 5000 });
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
     // The slow handler in flight at SIGTERM finished and was acked before exit.
@@ -106,5 +129,69 @@ describe('agentbus-worker process', () => {
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
     expect(await exited(child)).toBe(1);
     expect(err.trim()).toBe('agentbus-worker: --group is required (--group or WORKER_GROUP); see --help');
+  });
+
+  it('takes its recovery settings and consumer name from flags and env, and logs failures, retries and dead letters', async () => {
+    const url = inject('redisUrl');
+    const namespace = uniquePrefix('wflags');
+    const transport = createRedisTransport({ url, namespace });
+    open.push(transport);
+    const child = spawnTs(
+      main,
+      ['--topic', 'jobs', '--group', 'g', '--handler', failingFile, '--port', '0', '--retry-delays', '50ms', '--max-attempts', '2', '--claim-idle', '2s'],
+      { env: workerEnv({ REDIS_URL: url, REDIS_NAMESPACE: namespace, WORKER_CONSUMER: 'w-stable', REDIS_CONSUMER: 'ignored', WORKER_REAP_IDLE: '1m' }) },
+    );
+    const out = outputLines(child);
+    await vi.waitFor(() => expect(out.some((l) => l.includes('worker started'))).toBe(true), { timeout: 15_000 });
+    const started = jsonLines(out).find((l) => l.msg === 'worker started')!;
+    expect(started).toMatchObject({
+      level: 'info',
+      consumer: 'w-stable',
+      claimIdleMs: 2000,
+      claimIntervalMs: 5000,
+      leaseRenewMs: 666,
+      reapIdleMs: 60_000,
+      retryDelaysMs: [50],
+      maxAttempts: 2,
+      maxDeliveries: 5,
+    });
+    await transport.publish('jobs', createEnvelope({ type: 'job', from: 't', payload: 'always-fails' }));
+    await vi.waitFor(() => expect(jsonLines(out).filter((l) => l.msg === 'dead-lettered')).toHaveLength(1), { timeout: 10_000 });
+    const msgs = jsonLines(out).map((l) => l.msg).filter((m) => m !== 'worker started');
+    expect(msgs).toEqual(['handler failed', 'retry scheduled', 'handler failed', 'dead-lettered']);
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+    const stats = await transport.stats('jobs');
+    expect(stats.groups[0]!.consumers.map((c) => c.name)).toEqual(['w-stable']);
+  });
+
+  it('Redis unreachable at start: one line, keeps retrying, and SIGTERM still stops it cleanly', async () => {
+    const port = await freePort();
+    const child = spawnTs(main, ['--topic', 'jobs', '--group', 'g', '--handler', handlerFile, '--port', '0'], {
+      env: workerEnv({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_NAMESPACE: uniquePrefix('wwait') }),
+    });
+    const out = outputLines(child);
+    await vi.waitFor(() => expect(out.some((l) => l.includes('redis unreachable'))).toBe(true), { timeout: 15_000 });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(child.exitCode).toBeNull();
+    expect(jsonLines(out)).toEqual([expect.objectContaining({ level: 'error', msg: 'redis unreachable', target: `Redis at 127.0.0.1:${port}` })]);
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(0);
+    expect(jsonLines(out).map((l) => l.msg)).toEqual(['redis unreachable', 'stopping']);
+  });
+
+  it('with --start-deadline, exits 1 with one line once it passes', async () => {
+    const port = await freePort();
+    const child = spawnTs(main, ['--topic', 'jobs', '--group', 'g', '--handler', handlerFile, '--port', '0', '--start-deadline', '1s'], {
+      env: workerEnv({ REDIS_URL: `redis://127.0.0.1:${port}` }),
+    });
+    const out = outputLines(child);
+    let err = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+    expect(await exited(child)).toBe(1);
+    expect(jsonLines(out).map((l) => l.msg)).toEqual(['redis unreachable']);
+    const lines = err.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^agentbus-worker: Redis at 127\.0\.0\.1:\d+ still unreachable 1000 ms after start .*--start-deadline \/ WORKER_START_DEADLINE/);
   });
 });
