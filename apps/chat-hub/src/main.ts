@@ -6,6 +6,19 @@ import { createChatHub } from './chat-hub';
 import { createDemoSetup } from './demo-setup';
 import { chatHubOptionsFromEnv } from './env';
 
+export const CHAT_HUB_USAGE = `usage: agentbus-chat-hub [--help] [--version]
+
+One chat hub process: WebSocket chat and the web page for agents and people. Configured by the
+environment (see apps/chat-hub/README.md): REDIS_URL (unset: the in-memory backend), CHAT_HOST,
+CHAT_PORT (default 8090), CHAT_PATH (default /ws), CHAT_HUB_ID, CHAT_TOKENS or CHAT_TOKENS_FILE
+(unset: demo tokens are printed), CHAT_CHANNELS, CHAT_RATE_LIMITS, CHAT_HEARTBEAT_MS,
+CHAT_MAX_CONNECTIONS_PER_USER, CHAT_WEB. Stops cleanly on SIGINT or SIGTERM.`;
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(CHAT_HUB_USAGE);
+  process.exit(0);
+}
+
 const options = chatHubOptionsFromEnv();
 // Before the transport exists, so its spans go to the SDK; off unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
 const tracing = await startTracing({ serviceName: 'agentbus-chat-hub' });
