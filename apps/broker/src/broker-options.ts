@@ -29,8 +29,25 @@ export interface BrokerOptions {
   auth?: AuthConfig | false;
   /** Largest request body in bytes; a larger one gets 413. Default 1 MiB (the envelope limit). */
   bodyLimitBytes?: number;
-  /** Publishes per token (token bucket; 429 + Retry-After past it); false = no limit. Default capacity 200, 100/s. */
+  /**
+   * Deepest nesting of arrays and objects in a JSON body (the outermost value is level 1); a
+   * deeper one gets 400 before it is parsed. Default 64; at most 512, which keeps stored values
+   * under the nesting Redis's Lua JSON decoder accepts (1000).
+   */
+  maxJsonDepth?: number;
+  /**
+   * Requests per token (token buckets; 429 + Retry-After past them): one bucket for publishes,
+   * one for every other authenticated request, each with these settings (a token's own
+   * `rateLimit` overrides them); false = no limit. Default capacity 200, 100/s.
+   */
   rateLimit?: TokenBucketOptions | false;
+  /**
+   * How long a request waits on Redis before it answers 503: for a first connection, and, while a
+   * command has not answered, between health probes (a probe that fails ends the request).
+   * With Redis disconnected the answer is 503 at once. Default 2000 (the transport's
+   * healthTimeoutMs default).
+   */
+  backendTimeoutMs?: number;
   /** The publish circuit breaker: options, or a breaker shared with other transports. Default: reliability's defaults. */
   breaker?: CircuitBreakerOptions | CircuitBreaker;
   /** Options of the swarm served under /v1/swarm. */
@@ -54,6 +71,8 @@ export interface BrokerOptions {
 
 export const DEFAULT_BROKER_OPTIONS = {
   bodyLimitBytes: 1_048_576,
+  maxJsonDepth: 64,
+  backendTimeoutMs: 2_000,
   rateLimit: { capacity: 200, refillPerSecond: 100 },
   maxTrackedTopics: 200,
   keyCacheMs: 1_000,
@@ -62,6 +81,8 @@ export const DEFAULT_BROKER_OPTIONS = {
 
 const scalars = z.object({
   bodyLimitBytes: z.number().int().min(1_024).max(1_073_741_824).optional(),
+  maxJsonDepth: z.number().int().min(2).max(512).optional(),
+  backendTimeoutMs: z.number().int().min(10).max(600_000).optional(),
   maxTrackedTopics: z.number().int().min(0).max(100_000).optional(),
   keyCacheMs: z.number().int().min(0).optional(),
   topics: z.array(z.string()).optional(),

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import {
   combineHooks,
   createMetrics,
@@ -20,15 +20,18 @@ import { createSwarm, type Swarm } from '@agentbus/swarm';
 import { createTransport, type Transport } from '@agentbus/transport';
 import { createAccess } from './auth/access';
 import { authConfigFromEnv, parseAuthConfig, type ResolvedAuthConfig } from './auth/auth-config';
-import { ANONYMOUS_PRINCIPAL, DEV_PRINCIPAL, type Principal } from './auth/principal';
 import { createSignatureCheck } from './auth/signatures';
 import { createTokenStore, type TokenStore } from './auth/tokens';
 import type { BrokerContext } from './broker-context';
 import { checkBrokerOptions, DEFAULT_BROKER_OPTIONS, type BrokerOptions } from './broker-options';
-import { toHttpError } from './http/http-error';
+import { createBackendGuard } from './http/backend-guard';
+import { registerJsonBody } from './http/json-body';
 import { buildOpenApi, type OpenApiDocument } from './http/openapi';
+import { registerRoutes } from './http/pipeline';
 import { requestIdOf } from './http/request-id';
 import type { Route } from './http/route';
+import { clientErrorHandler, MAX_PARAM_LENGTH, routerError } from './http/router-errors';
+import { sendError } from './http/send-error';
 import { channelRoutes } from './routes/channels';
 import { contextRoutes } from './routes/contexts';
 import { deadLetterRoutes } from './routes/dead-letters';
@@ -113,6 +116,8 @@ export function createBroker(options: BrokerOptions = {}): Broker {
   const unwatchTopics = metrics.watchTopics({ topics: () => topics.list(), stats: transport, deadLetters: reliability.deadLetters });
   const unwatchBreaker = metrics.watchBreaker(transport.breaker);
 
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BROKER_OPTIONS.bodyLimitBytes;
+  const errorOptions = { bodyLimitBytes: bodyLimit };
   const log = options.log;
   const app = Fastify({
     logger:
@@ -123,8 +128,12 @@ export function createBroker(options: BrokerOptions = {}): Broker {
             mixin: () => traceLogFields(),
             ...(log?.stream ? { stream: log.stream } : {}),
           },
-    bodyLimit: options.bodyLimitBytes ?? DEFAULT_BROKER_OPTIONS.bodyLimitBytes,
+    bodyLimit,
     genReqId: requestIdOf,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Errors the router raises before any hook runs still answer in the error contract.
+    frameworkErrors: (error, request, reply) => void sendError(routerError(error), request, reply, errorOptions),
+    clientErrorHandler,
   });
 
   if (!auth) {
@@ -134,7 +143,6 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     );
   }
 
-  const principals = new WeakMap<FastifyRequest, Principal>();
   const routes: Route[] = [
     ...topicRoutes(ctx),
     ...channelRoutes(ctx),
@@ -160,35 +168,12 @@ export function createBroker(options: BrokerOptions = {}): Broker {
     const sc = typeof tp === 'string' ? parseTraceparent(tp) : undefined;
     if (sc) request.log = request.log.child({ trace_id: sc.traceId, span_id: sc.spanId });
   });
-
-  for (const route of routes) {
-    app.route({
-      method: route.method,
-      url: route.url,
-      // Before the body is read: an unauthenticated request never gets its body parsed.
-      onRequest: async (request) => {
-        if (route.auth === 'public') return;
-        const principal = tokens ? tokens.authenticate(request.headers.authorization) : DEV_PRINCIPAL;
-        principals.set(request, principal);
-        if (tokens) request.log = request.log.child({ agent: principal.agent, token: principal.label });
-      },
-      handler: (request, reply) => route.handle(request, reply, principals.get(request) ?? ANONYMOUS_PRINCIPAL),
-    });
-  }
-
+  registerJsonBody(app, { maxDepth: options.maxJsonDepth ?? DEFAULT_BROKER_OPTIONS.maxJsonDepth });
+  registerRoutes(app, routes, { ctx, tokens, guard: createBackendGuard(transport, options.backendTimeoutMs ?? DEFAULT_BROKER_OPTIONS.backendTimeoutMs) });
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: 'NOT_FOUND', reason: `no route ${request.method} ${request.url.split('?')[0]}; see /docs`, requestId: request.id });
+    reply.code(404).send({ error: 'NOT_FOUND', reason: `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}; see /docs`, requestId: request.id });
   });
-
-  app.setErrorHandler((error, request, reply) => {
-    const e = toHttpError(error);
-    if (e.status >= 500) request.log.error({ err: error, code: e.code }, e.message);
-    else if (e.status === 401 || e.status === 403) request.log.warn({ code: e.code, status: e.status }, e.message);
-    else request.log.info({ code: e.code, status: e.status, path: e.path }, e.message);
-    if (e.status === 401) reply.header('www-authenticate', 'Bearer realm="agentbus"');
-    if (e.retryAfterMs !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(e.retryAfterMs / 1000))));
-    reply.code(e.status).send(e.body(request.id));
-  });
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply, errorOptions));
 
   let closed = false;
   return {

@@ -10,6 +10,7 @@ const bob = token('bob', ['beta'], { topics: ['beta.*'] });
 const carol = token('carol', ['gamma']);
 const dave = token('dave', ['alpha'], { revoked: true });
 const ops = token('ops', ['alpha'], { admin: true, label: 'ops-key' });
+const betaOps = token('beta-ops', ['beta'], { admin: true });
 const signer = token('signer', ['secure']);
 const nokey = token('nokey', ['secure']);
 const hashedSecret = 'a-secret-only-its-digest-is-configured';
@@ -17,7 +18,7 @@ const hashedSecret = 'a-secret-only-its-digest-is-configured';
 function authBroker() {
   return startBroker({
     auth: {
-      tokens: [alice, bob, carol, dave, ops, signer, nokey].map((t) => t.config).concat([{ sha256: hashToken(hashedSecret), agent: 'hashy', swarms: ['alpha'], topics: ['*'] }]),
+      tokens: [alice, bob, carol, dave, ops, betaOps, signer, nokey].map((t) => t.config).concat([{ sha256: hashToken(hashedSecret), agent: 'hashy', swarms: ['alpha'], topics: ['*'] }]),
       swarms: { secure: { requireSignatures: true } },
     },
     keyCacheMs: 0,
@@ -91,7 +92,9 @@ describe('auth matrix', () => {
     expect((await call(alice, 'POST', '/v1/swarm/tasks', { description: 'd', type: 't', data: { swarm: 'beta' } })).statusCode).toBe(403);
     expect((await call(alice, 'PUT', '/v1/swarm/registries/beta/allowlist', ['alpha'])).statusCode).toBe(403);
 
-    expect((await call(bob, 'PUT', '/v1/swarm/registries/beta/allowlist', ['alpha'])).statusCode).toBe(200);
+    // Only an admin of beta opens it to other swarms' reads; a member cannot.
+    expect((await call(bob, 'PUT', '/v1/swarm/registries/beta/allowlist', ['alpha'])).json().reason).toMatch(/allowlist of swarm beta needs an admin token/);
+    expect((await call(betaOps, 'PUT', '/v1/swarm/registries/beta/allowlist', ['alpha'])).statusCode).toBe(200);
     for (const url of reads) expect((await call(alice, 'GET', url)).statusCode, url).toBe(200);
     expect((await call(alice, 'GET', '/v1/swarm/tasks?swarm=beta')).json().items).toHaveLength(1);
     expect((await call(carol, 'GET', `/v1/swarm/tasks/${task.id}`)).statusCode).toBe(403);

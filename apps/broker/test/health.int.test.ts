@@ -6,8 +6,9 @@ afterEach(closeAll);
 
 describe('health, metrics, docs, logs', () => {
   it('/health, /health/ready and /health/comprehensive with Redis INFO, topics, lag, breaker and DLQ depth', async () => {
-    const reader = token('reader', ['s'], { topics: ['jobs'] });
-    const { broker, transport } = startBroker({ auth: { tokens: [reader.config] }, topics: ['configured'] });
+    const reader = token('reader', ['s'], { topics: ['jobs', 'configured'] });
+    const ops = token('ops', ['s'], { admin: true });
+    const { broker, transport } = startBroker({ auth: { tokens: [reader.config, ops.config] }, topics: ['configured'] });
     await makeDeadLetters(transport, 'jobs', 2);
     const url = await broker.listen(0);
     const client = createBrokerClient({ baseUrl: url, token: reader.secret });
@@ -16,8 +17,11 @@ describe('health, metrics, docs, logs', () => {
     const h = await client.health.comprehensive(['jobs']);
     expect(h.status).toBe('degraded');
     expect(h.reasons).toContain('topic jobs: 2 dead letters waiting');
-    expect(h.redisInfo?.server?.redis_version).toMatch(/^\d+\.\d+/);
-    expect(h.redisInfo?.memory?.used_memory).toBeDefined();
+    // Redis INFO (replication peers, config file, keyspace) goes to admin tokens only.
+    expect(h.redisInfo).toBeUndefined();
+    const admin = await createBrokerClient({ baseUrl: url, token: ops.secret }).health.comprehensive();
+    expect(admin.redisInfo?.server?.redis_version).toMatch(/^\d+\.\d+/);
+    expect(admin.redisInfo?.memory?.used_memory).toBeDefined();
     expect(h.memory.rss).toBeGreaterThan(0);
     expect(h.breaker.state).toBe('closed');
     expect(h.topics.map((t) => t.topic)).toEqual(['configured', 'jobs']);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { inject, vi } from 'vitest';
+import { expect, inject, vi } from 'vitest';
 import { createEnvelope } from '@agentbus/schema';
 import { createReliability, PermanentError } from '@agentbus/reliability';
 import { createRedisTransport, type RedisTransportOptions, type Transport } from '@agentbus/transport';
@@ -78,4 +78,26 @@ export function captureIo(env: NodeJS.ProcessEnv, options: { tty?: boolean; sign
     signal: options.signal ?? new AbortController().signal,
   };
   return { io, out: () => out, err: () => err };
+}
+
+/** A response as inject() and the fuzz test see it. */
+export interface RawResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  body: string;
+}
+
+/**
+ * The error contract of every 4xx/5xx (README: Routes): JSON with a stable `error` code, a
+ * one-sentence `reason`, and the `requestId` of the `x-request-id` header. Returns the body.
+ */
+export function expectErrorContract(r: RawResponse, what = ''): { error: string; reason: string; path?: string; requestId: string; retryAfterMs?: number } {
+  const where = `${what} ${r.statusCode} ${r.body.slice(0, 300)}`;
+  expect(String(r.headers['content-type']), where).toMatch(/^application\/json/);
+  const body = JSON.parse(r.body) as { error?: unknown; reason?: unknown; requestId?: unknown; path?: unknown; retryAfterMs?: unknown };
+  expect(body.error, where).toMatch(/^[A-Z][A-Z_]+$/);
+  expect(typeof body.reason === 'string' && body.reason.length > 0, where).toBe(true);
+  expect(body.requestId, where).toBe(r.headers['x-request-id']);
+  if (body.path !== undefined) expect(typeof body.path, where).toBe('string');
+  return body as { error: string; reason: string; path?: string; requestId: string; retryAfterMs?: number };
 }

@@ -100,4 +100,30 @@ describe('swarm coordination over HTTP', () => {
     expect((await client.tasks.list()).items).toHaveLength(6);
     await expect(client.tasks.claimNext({ type: 'batch' })).rejects.toMatchObject({ status: 400, path: 'agent_id' });
   });
+
+  it('claims hold a lease: the assignee renews it, and claim-next of a swarm takes back one that ran out', async () => {
+    const { broker } = startBroker({ swarm: { claimLeaseMs: 300 } });
+    const url = await broker.listen(0);
+    const client = createBrokerClient({ baseUrl: url });
+    const renew = (id: string, agent: string) =>
+      fetch(`${url}/v1/swarm/tasks/${id}/renew`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agent_id: agent }) });
+    const kept = await client.tasks.create({ description: 'kept', type: 'lease', data: { swarm: 'dev' } });
+    const dropped = await client.tasks.create({ description: 'dropped', type: 'lease', data: { swarm: 'dev' } });
+    const claimed = await client.tasks.claim(kept.id, 'w1');
+    expect(claimed.claimed_until).toEqual(expect.any(String));
+    await client.tasks.claim(dropped.id, 'w1');
+    // w1 keeps working on `kept` (renewing) and has died on `dropped`.
+    const heartbeat = setInterval(() => void renew(kept.id, 'w1').catch(() => undefined), 50);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      const renewed = await renew(kept.id, 'w1');
+      expect(renewed.status).toBe(200);
+      expect(((await renewed.json()) as { claimed_until: string }).claimed_until > String(claimed.claimed_until)).toBe(true);
+      expect((await renew(kept.id, 'w2')).status).toBe(409);
+      expect(await client.tasks.claimNext({ agent_id: 'w2', type: 'lease', swarm: 'dev' })).toMatchObject({ id: dropped.id, assignee: 'w2', reclaimed_count: '1' });
+      expect(await client.tasks.claimNext({ agent_id: 'w3', type: 'lease', swarm: 'dev' })).toBeNull();
+    } finally {
+      clearInterval(heartbeat);
+    }
+  });
 });

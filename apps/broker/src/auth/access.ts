@@ -24,6 +24,10 @@ export interface Access {
   topic(p: Principal, topic: string): void;
   channel(p: Principal, channel: string): void;
   admin(p: Principal, what: string): void;
+  /** Whether /health/comprehensive and /metrics show the principal this topic: one it may use, or any to an admin. */
+  seesTopic(p: Principal, topic: string): boolean;
+  /** A listing that SCANs the whole keyspace (`source: 'scan'`) costs Redis per key of every tenant: admin only. */
+  listSource(p: Principal, source: 'index' | 'scan' | undefined): void;
   /** Writes go to the principal's own swarms only. */
   swarmWrite(p: Principal, swarmId: string): void;
   /** Reads: its own swarms, or one whose registry allowlist names one of them (`swarm.canRead`). */
@@ -33,6 +37,9 @@ export interface Access {
 }
 
 export function createAccess(swarm: Swarm, defaultSwarm: string): Access {
+  const admin = (p: Principal, what: string) => {
+    if (!p.admin) throw forbidden(`${what} needs an admin token; token ${p.label} (agent ${p.agent}) is not one`);
+  };
   return {
     defaultSwarm,
     homeSwarm: (p) => p.swarms[0] ?? defaultSwarm,
@@ -56,8 +63,10 @@ export function createAccess(swarm: Swarm, defaultSwarm: string): Access {
         throw forbidden(`token ${p.label} (agent ${p.agent}) may not publish to channel ${channel}: its channels are ${p.channels.join(', ') || 'none'}`);
       }
     },
-    admin(p, what) {
-      if (!p.admin) throw forbidden(`${what} needs an admin token; token ${p.label} (agent ${p.agent}) is not one`);
+    admin,
+    seesTopic: (p, topic) => p.dev || p.admin || matchesPattern(p.topics, topic),
+    listSource(p, source) {
+      if (source === 'scan') admin(p, 'source=scan (a SCAN of the whole keyspace, not the swarm\'s index)');
     },
     swarmWrite(p, swarmId) {
       if (!p.dev && !p.swarms.includes(swarmId)) {

@@ -27,20 +27,21 @@ interface CachedKey {
   at: number;
 }
 
+/** The public key `agent` registered in swarm `swarmId`'s roster; undefined without a roster, an entry or a key. */
+export async function rosterKey(swarm: Swarm, swarmId: string, agent: string): Promise<string | undefined> {
+  try {
+    const registry = await swarm.getRoster(swarmId);
+    return registry.agents.find((a) => a.id === agent)?.public_key;
+  } catch (error) {
+    if (isAgentbusError(error) && error.code === ERROR_CODES.NOT_FOUND) return undefined;
+    throw error;
+  }
+}
+
 export function createSignatureCheck(swarm: Swarm, options: SignatureCheckOptions): SignatureCheck {
   const cacheMs = options.keyCacheMs ?? DEFAULT_SIGNATURE_CHECK_OPTIONS.keyCacheMs;
   const now = options.now ?? Date.now;
   const cache = new Map<string, CachedKey>();
-
-  async function rosterKey(swarmId: string, agent: string): Promise<string | undefined> {
-    try {
-      const registry = await swarm.getRoster(swarmId);
-      return registry.agents.find((a) => a.id === agent)?.public_key;
-    } catch (error) {
-      if (isAgentbusError(error) && error.code === ERROR_CODES.NOT_FOUND) return undefined;
-      throw error;
-    }
-  }
 
   async function keyOf(swarms: readonly string[], agent: string): Promise<CachedKey['key']> {
     const id = `${swarms.join(',')}\u0000${agent}`;
@@ -48,7 +49,7 @@ export function createSignatureCheck(swarm: Swarm, options: SignatureCheckOption
     if (hit && now() - hit.at < cacheMs) return hit.key;
     let key: CachedKey['key'];
     for (const s of swarms) {
-      const publicKey = await rosterKey(s, agent);
+      const publicKey = await rosterKey(swarm, s, agent);
       if (publicKey) {
         key = { swarm: s, publicKey };
         break;

@@ -17,6 +17,7 @@ describe('brokerServerConfig', () => {
     ).toEqual({ port: 9000, host: '0.0.0.0', options: { bodyLimitBytes: 2048, rateLimit: { capacity: 5, refillPerSecond: 2.5 }, topics: ['orders', 'tasks'] } });
     expect(brokerServerConfig([], { BROKER_PORT: '7000', BROKER_RATE_CAPACITY: '0' })).toEqual({ port: 7000, host: '127.0.0.1', options: { rateLimit: false } });
     expect(brokerServerConfig([], { BROKER_RATE_REFILL: '3' })).toMatchObject({ options: { rateLimit: { refillPerSecond: 3 } } });
+    expect(brokerServerConfig([], { BROKER_MAX_JSON_DEPTH: '16', BROKER_BACKEND_TIMEOUT_MS: '750' })).toMatchObject({ options: { maxJsonDepth: 16, backendTimeoutMs: 750 } });
     expect(brokerServerConfig(['--help'], {})).toBe('help');
   });
 
@@ -25,5 +26,6 @@ describe('brokerServerConfig', () => {
     expect(() => brokerServerConfig(['--nope'], {})).toThrow(/see --help/);
     expect(() => brokerServerConfig([], { BROKER_BODY_LIMIT: '12' })).toThrow(/^BROKER_BODY_LIMIT/);
     expect(() => brokerServerConfig([], { BROKER_TOPICS: 'ok,not ok' })).toThrow(/^BROKER_TOPICS/);
+    expect(() => brokerServerConfig([], { BROKER_MAX_JSON_DEPTH: '100000' })).toThrow(/^BROKER_MAX_JSON_DEPTH/);
   });
 });

@@ -26,8 +26,10 @@ environment (or a .env file in the working directory):
   BROKER_AUTH=off            no auth (dev only; every request may do everything)
   BROKER_REQUIRE_SIGNATURES  swarm ids whose agents must sign envelopes (comma-separated)
   BROKER_BODY_LIMIT          largest request body in bytes (default 1048576)
-  BROKER_RATE_CAPACITY, BROKER_RATE_REFILL   publishes per token: burst and per second
-                             (default 200 and 100; BROKER_RATE_CAPACITY=0 turns the limit off)
+  BROKER_MAX_JSON_DEPTH      deepest nesting of a JSON body (default 64)
+  BROKER_RATE_CAPACITY, BROKER_RATE_REFILL   requests per token, publishes and the rest each:
+                             burst and per second (default 200 and 100; capacity 0: no limit)
+  BROKER_BACKEND_TIMEOUT_MS  how long a request waits on Redis before 503 (default 2000)
   BROKER_TOPICS              topics reported in /metrics from the start (comma-separated)
   LOG_LEVEL                  pino level (default info)
   REDIS_URL, REDIS_NAMESPACE, QUEUE_BACKEND   the bus (unset REDIS_URL: in-memory, one process)`;
@@ -38,6 +40,8 @@ const envSchema = z.object({
   BROKER_PORT: intText(0, 65_535).optional(),
   BROKER_HOST: z.string().min(1).optional(),
   BROKER_BODY_LIMIT: intText(1_024, 1_073_741_824).optional(),
+  BROKER_MAX_JSON_DEPTH: intText(2, 512).optional(),
+  BROKER_BACKEND_TIMEOUT_MS: intText(10, 600_000).optional(),
   BROKER_RATE_CAPACITY: intText(0, 1_000_000).optional(),
   BROKER_RATE_REFILL: z.coerce.number().positive().max(1_000_000).optional(),
   BROKER_TOPICS: z
@@ -76,6 +80,8 @@ export function brokerServerConfig(argv: readonly string[], env: NodeJS.ProcessE
   const capacity = e.data.BROKER_RATE_CAPACITY;
   const options: BrokerServerConfig['options'] = {
     ...(e.data.BROKER_BODY_LIMIT === undefined ? {} : { bodyLimitBytes: e.data.BROKER_BODY_LIMIT }),
+    ...(e.data.BROKER_MAX_JSON_DEPTH === undefined ? {} : { maxJsonDepth: e.data.BROKER_MAX_JSON_DEPTH }),
+    ...(e.data.BROKER_BACKEND_TIMEOUT_MS === undefined ? {} : { backendTimeoutMs: e.data.BROKER_BACKEND_TIMEOUT_MS }),
     ...(capacity === 0
       ? { rateLimit: false as const }
       : capacity !== undefined || e.data.BROKER_RATE_REFILL !== undefined

@@ -1,4 +1,5 @@
 import type { BrokerContext } from '../broker-context';
+import { redactAddresses } from '../http/redact';
 import type { ComprehensiveHealth } from '../schemas/responses';
 import { readRedisInfo } from './redis-info';
 
@@ -21,34 +22,41 @@ async function topicHealth(ctx: BrokerContext, topic: string): Promise<TopicHeal
       delayedRetries,
     };
   } catch (error) {
-    return { topic, error: error instanceof Error ? error.message : String(error) };
+    return { topic, error: redactAddresses(error instanceof Error ? error.message : String(error)) };
   }
+}
+
+export interface ComprehensiveHealthScope {
+  /** The topics to report: those the caller may see. */
+  topics: readonly string[];
+  /** Redis INFO (addresses of replicas and masters, the config file, the keyspace): admins only. */
+  redisInfo: boolean;
 }
 
 /**
  * Everything an operator looks at first: the backend (PING, Redis INFO), this process's memory,
- * the breaker, and each known topic's length, lag, pending entries and dead letters. `down` when
- * the backend does not answer; `degraded` when the breaker is not closed, dead letters wait, or a
- * topic cannot be read.
+ * the breaker, and each topic's length, lag, pending entries and dead letters. `down` when the
+ * backend does not answer; `degraded` when the breaker is not closed, dead letters wait, or a
+ * topic cannot be read. What a backend error says about where Redis lives is left out.
  */
-export async function comprehensiveHealth(ctx: BrokerContext, extraTopics: readonly string[]): Promise<ComprehensiveHealth> {
-  const backend = await ctx.transport.health();
+export async function comprehensiveHealth(ctx: BrokerContext, scope: ComprehensiveHealthScope): Promise<ComprehensiveHealth> {
+  const probed = await ctx.transport.health();
+  const backend = probed.error === undefined ? probed : { ...probed, error: redactAddresses(probed.error) };
   const reasons: string[] = [];
   let redisInfo: ComprehensiveHealth['redisInfo'];
-  const topics = [...new Set([...ctx.topics.list(), ...extraTopics])];
   let topicReports: TopicHealth[];
   if (backend.ok) {
-    if (ctx.transport.redis) {
+    if (ctx.transport.redis && scope.redisInfo) {
       try {
         redisInfo = await readRedisInfo(ctx.transport.redis);
       } catch (error) {
-        reasons.push(`INFO failed: ${(error as Error).message}`);
+        reasons.push(`INFO failed: ${redactAddresses((error as Error).message)}`);
       }
     }
-    topicReports = await Promise.all(topics.map((t) => topicHealth(ctx, t)));
+    topicReports = await Promise.all(scope.topics.map((t) => topicHealth(ctx, t)));
   } else {
     reasons.push(`backend ${backend.backend} does not answer: ${backend.error ?? 'unknown error'}`);
-    topicReports = topics.map((topic) => ({ topic, error: 'backend down' }));
+    topicReports = scope.topics.map((topic) => ({ topic, error: 'backend down' }));
   }
   const breaker = ctx.transport.breaker.stats();
   if (breaker.state !== 'closed') reasons.push(`publish circuit breaker is ${breaker.state}`);

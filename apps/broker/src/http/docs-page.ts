@@ -12,10 +12,11 @@ export function renderDocsPage(doc: OpenApiDocument): string {
   const rows: string[] = [];
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {
-      const secured = Array.isArray(op.security) && op.security.length > 0;
+      const security = Array.isArray(op.security) ? (op.security as object[]) : [];
+      const auth = security.length === 0 ? 'public' : security.some((s) => Object.keys(s).length === 0) ? 'token optional' : 'token';
       const body = op.requestBody ? 'JSON body' : '';
       rows.push(
-        `<tr><td class="m ${method}">${method.toUpperCase()}</td><td><code>${escape(path)}</code></td><td>${escape(String(op.summary ?? ''))}</td><td>${secured ? 'token' : 'public'}</td><td>${body}</td></tr>`,
+        `<tr><td class="m ${method}">${method.toUpperCase()}</td><td><code>${escape(path)}</code></td><td>${escape(String(op.summary ?? ''))}</td><td>${auth}</td><td>${body}</td></tr>`,
       );
     }
   }
@@ -29,7 +30,7 @@ code{font-size:13px}.m{font-weight:600;font-family:monospace}.get{color:#0a6}.po
 <h1>${escape(doc.info.title)} <small>${escape(doc.info.version)}</small></h1>
 <p>${escape(doc.info.description ?? '')}</p>
 <p>Machine-readable: <a href="/docs/openapi.json">/docs/openapi.json</a> (OpenAPI 3.1, generated from the zod schemas that validate each request).
-Authenticated routes take <code>Authorization: Bearer &lt;token&gt;</code>; errors are JSON <code>{"error", "reason", "path"?}</code>.</p>
+Authenticated routes take <code>Authorization: Bearer &lt;token&gt;</code>; errors are JSON <code>{"error", "reason", "path"?, "requestId"}</code>.</p>
 <table><thead><tr><th>method</th><th>path</th><th>what</th><th>auth</th><th>body</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table></body></html>`;

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { ERROR_CODES, isAgentbusError, type AgentbusError, type ValidationIssue } from '@agentbus/schema';
 import type { ErrorBody } from '../schemas/responses';
+import { redactAddresses } from './redact';
+import { RequestRejectedError } from './request-rejected';
 
 /** An error that knows its HTTP status; every failure reaches the client as one of these. */
 export class HttpError extends Error {
@@ -87,6 +89,9 @@ const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   [ERROR_CODES.CIRCUIT_OPEN]: 503,
   [ERROR_CODES.CONNECTION_FAILED]: 503,
   [ERROR_CODES.TIMEOUT]: 503,
+  // A write whose outcome is unknown (sent, unanswered): retryable like TIMEOUT. Keyed by name so
+  // this map does not depend on the schema version that introduced the code.
+  INDETERMINATE: 503,
   [ERROR_CODES.CLOSED]: 503,
   [ERROR_CODES.AUTH_FAILED]: 503,
   [ERROR_CODES.TLS_FAILED]: 503,
@@ -99,32 +104,55 @@ interface FrameworkError extends Error {
   code?: string;
 }
 
-const FRAMEWORK_CODES: Readonly<Record<number, string>> = {
-  400: ERROR_CODES.INVALID_MESSAGE,
-  413: ERROR_CODES.PAYLOAD_TOO_LARGE,
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-};
+/** What the reason of a framework error may name: the limit in force, what the caller sent. */
+export interface ErrorHints {
+  bodyLimitBytes?: number;
+  contentType?: string | undefined;
+}
 
-/** Maps anything thrown by a route to the status and JSON body the client gets. */
-export function toHttpError(error: unknown): HttpError {
-  if (error instanceof HttpError) return error;
-  if (isAgentbusError(error)) {
-    const e = error as AgentbusError & { issues?: readonly ValidationIssue[]; retryAfterMs?: number; key?: string };
-    // A record the swarm cannot read is stored data that is wrong, not a bad request.
-    const stored = typeof e.key === 'string';
-    const status = stored ? 409 : (STATUS_OF_CODE[e.code] ?? 500);
-    const issues = e.issues && e.issues.length > 0 ? e.issues.map((i) => ({ ...i, path: stored ? i.path : `body${i.path ? `.${i.path}` : ''}` })) : undefined;
-    return new HttpError(status, e.code, e.message, {
-      ...(issues ? { issues, path: issues[0]!.path } : {}),
-      ...(typeof e.retryAfterMs === 'number' ? { retryAfterMs: e.retryAfterMs } : {}),
+function frameworkError(fe: FrameworkError, hints: ErrorHints): HttpError {
+  const status = fe.statusCode!;
+  if (status === 413) {
+    const limit = hints.bodyLimitBytes === undefined ? '' : ` of ${hints.bodyLimitBytes} bytes`;
+    return new HttpError(413, ERROR_CODES.PAYLOAD_TOO_LARGE, `the body is over the broker's limit${limit} (broker option bodyLimitBytes, BROKER_BODY_LIMIT)`, { cause: fe });
+  }
+  if (status === 415) {
+    const sent = hints.contentType ? `Content-Type ${hints.contentType.slice(0, 100)}` : 'no Content-Type';
+    return new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `the body must be JSON, sent as Content-Type: application/json (got ${sent})`, { cause: fe });
+  }
+  const code = status === 400 ? ERROR_CODES.INVALID_MESSAGE : (fe.code ?? 'BAD_REQUEST');
+  return new HttpError(status, code, fe.message, status === 400 ? { path: 'body', cause: fe } : { cause: fe });
+}
+
+function fromAgentbusError(error: AgentbusError): HttpError {
+  if (error instanceof RequestRejectedError) {
+    return new HttpError(error.status, error.code, error.message, {
+      ...(error.path === undefined ? {} : { path: error.path }),
+      ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
       cause: error,
     });
   }
+  const e = error as AgentbusError & { issues?: readonly ValidationIssue[]; retryAfterMs?: number; key?: string };
+  // A record the swarm cannot read is stored data that is wrong, not a bad request.
+  const stored = typeof e.key === 'string';
+  const status = stored ? 409 : (STATUS_OF_CODE[e.code] ?? 500);
+  const issues = e.issues && e.issues.length > 0 ? e.issues.map((i) => ({ ...i, path: stored ? i.path : `body${i.path ? `.${i.path}` : ''}` })) : undefined;
+  // A backend error names where Redis lives; the caller gets what failed, not the address.
+  const reason = status >= 500 ? redactAddresses(e.message) : e.message;
+  return new HttpError(status, e.code, reason, {
+    ...(issues ? { issues, path: issues[0]!.path } : {}),
+    // README: every 503 carries Retry-After; a backend error that does not say when gets a second.
+    ...(typeof e.retryAfterMs === 'number' ? { retryAfterMs: e.retryAfterMs } : status === 503 ? { retryAfterMs: 1_000 } : {}),
+    cause: error,
+  });
+}
+
+/** Maps anything thrown by a route, a hook or the router to the status and JSON body the client gets. */
+export function toHttpError(error: unknown, hints: ErrorHints = {}): HttpError {
+  if (error instanceof HttpError) return error;
+  if (isAgentbusError(error)) return fromAgentbusError(error);
   const fe = error as FrameworkError;
-  if (error instanceof Error && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    const code = FRAMEWORK_CODES[fe.statusCode] ?? fe.code ?? 'BAD_REQUEST';
-    return new HttpError(fe.statusCode, code, fe.message, fe.statusCode === 400 ? { path: 'body', cause: error } : { cause: error });
-  }
+  if (error instanceof Error && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return frameworkError(fe, hints);
   const message = error instanceof Error ? error.message : String(error);
-  return new HttpError(500, ERROR_CODES.INTERNAL, `internal error: ${message}`, { cause: error });
+  return new HttpError(500, ERROR_CODES.INTERNAL, `internal error: ${redactAddresses(message)} (the broker log has the details under this requestId)`, { cause: error });
 }

@@ -26,7 +26,9 @@ const ERROR_TEXT: Readonly<Record<number, string>> = {
   403: 'The token may not do this (other agent, swarm, topic; not admin; bad or missing signature)',
   404: 'Not found',
   409: 'Conflict (taken, exists, wrong state)',
-  413: 'Body over the size limit',
+  413: 'Body over the size limit (bodyLimitBytes)',
+  414: 'A path parameter longer than the router accepts (names and ids are at most 512 characters)',
+  415: 'The body is not application/json',
   429: 'Rate limited: retry after Retry-After seconds',
   500: 'Internal error',
   503: 'Back-pressure, open circuit or backend unavailable: retry after Retry-After seconds',
@@ -92,7 +94,16 @@ export function buildOpenApi(routes: readonly Route[], info: OpenApiInfo): OpenA
   const paths: OpenApiDocument['paths'] = {};
   for (const r of routes) {
     const path = r.url.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
-    const errors = new Set<number>([...(r.params || r.query || r.body ? [400] : []), ...(r.auth === 'token' ? [401, 403] : []), ...r.errors, 500]);
+    const errors = new Set<number>([
+      ...(r.params || r.query || r.body ? [400] : []),
+      ...(r.params ? [414] : []),
+      ...(r.body ? [413, 415] : []),
+      ...(r.auth === 'public' ? [] : r.auth === 'token' ? [401, 403] : [401]),
+      ...(r.rateLimit ? [429] : []),
+      ...(r.backend === 'none' ? [] : [503]),
+      ...r.errors,
+      500,
+    ]);
     const success: JsonObject = { description: r.summary };
     if (r.response) success.content = { 'application/json': { schema: convert(r.response, 'output') } };
     else if (r.produces) success.content = { [r.produces]: { schema: { type: 'string' } } };
@@ -100,7 +111,8 @@ export function buildOpenApi(routes: readonly Route[], info: OpenApiInfo): OpenA
       operationId: `${r.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       summary: r.summary,
       tags: [...r.tags],
-      security: r.auth === 'token' ? [{ bearer: [] }] : [],
+      // OpenAPI's way to say "a token is optional": the empty requirement, or the bearer one.
+      security: r.auth === 'token' ? [{ bearer: [] }] : r.auth === 'optional' ? [{}, { bearer: [] }] : [],
       parameters: [...parametersOf(r.params, 'path', convert), ...parametersOf(r.query, 'query', convert)],
       responses: {
         [String(r.status)]: success,

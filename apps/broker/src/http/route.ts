@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Principal } from '../auth/principal';
 import { invalidRequest } from './http-error';
+import { assertWellFormed } from './well-formed';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -18,6 +19,22 @@ export interface RouteInput<P, Q, B> {
   reply: FastifyReply;
 }
 
+/**
+ * Who may call a route: `token` needs a bearer token (unless auth is off); `public` needs none;
+ * `optional` takes one when sent (what it shows depends on it) and refuses a bad one.
+ */
+export type RouteAuth = 'token' | 'public' | 'optional';
+
+/**
+ * How a route depends on the backend. `refuse`: it cannot work without Redis, so it answers 503
+ * at once when Redis is not connected. `serve`: it reports on the backend itself (comprehensive
+ * health), so it runs anyway. `none`: it never waits on Redis (liveness, docs, its own timeouts).
+ */
+export type BackendUse = 'refuse' | 'serve' | 'none';
+
+/** The token bucket a request takes from: publishes, or every other authenticated request. */
+export type RateLimitBucket = 'publish' | 'request';
+
 export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined> {
   method: HttpMethod;
   /** Fastify syntax (`/v1/topics/:topic`). */
@@ -25,8 +42,12 @@ export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType 
   summary: string;
   description?: string;
   tags: readonly string[];
-  /** `token` (default): a bearer token is needed (unless auth is off). `public`: none. */
-  auth?: 'token' | 'public';
+  /** Default `token`. */
+  auth?: RouteAuth;
+  /** Default `refuse` for `token` routes, `none` for the others. */
+  backend?: BackendUse;
+  /** Default `request` for `token` routes; none for the others. */
+  rateLimit?: RateLimitBucket;
   params?: P;
   query?: Q;
   body?: B;
@@ -41,6 +62,13 @@ export interface RouteSpec<P extends z.ZodType | undefined, Q extends z.ZodType 
   handler(input: RouteInput<Parsed<P>, Parsed<Q>, Parsed<B>>): Promise<unknown> | unknown;
 }
 
+/** The request parts of a route, validated by its schemas. */
+export interface ParsedParts {
+  readonly params: unknown;
+  readonly query: unknown;
+  readonly body: unknown;
+}
+
 /** A route with its schemas erased to what registration and the OpenAPI document need. */
 export interface Route {
   readonly method: HttpMethod;
@@ -48,7 +76,9 @@ export interface Route {
   readonly summary: string;
   readonly description: string | undefined;
   readonly tags: readonly string[];
-  readonly auth: 'token' | 'public';
+  readonly auth: RouteAuth;
+  readonly backend: BackendUse;
+  readonly rateLimit: RateLimitBucket | undefined;
   readonly status: number;
   readonly params: z.ZodType | undefined;
   readonly query: z.ZodType | undefined;
@@ -56,8 +86,10 @@ export interface Route {
   readonly response: z.ZodType | undefined;
   readonly produces: string | undefined;
   readonly errors: readonly number[];
-  /** Validates params, query and body (a 400 naming the failing path), then runs the handler. */
-  handle(request: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<unknown>;
+  /** Validates params, query and body: a 400 naming the failing path. */
+  parse(request: FastifyRequest): ParsedParts;
+  /** Runs the handler on parts `parse` returned. */
+  run(parts: ParsedParts, request: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<unknown>;
 }
 
 function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, where: string): Parsed<S> {
@@ -74,13 +106,16 @@ export function defineRoute<
   B extends z.ZodType | undefined = undefined,
 >(spec: RouteSpec<P, Q, B>): Route {
   const status = spec.status ?? 200;
+  const auth = spec.auth ?? 'token';
   return {
     method: spec.method,
     url: spec.url,
     summary: spec.summary,
     description: spec.description,
     tags: spec.tags,
-    auth: spec.auth ?? 'token',
+    auth,
+    backend: spec.backend ?? (auth === 'token' ? 'refuse' : 'none'),
+    rateLimit: spec.rateLimit ?? (auth === 'token' ? 'request' : undefined),
     status,
     params: spec.params,
     query: spec.query,
@@ -88,12 +123,26 @@ export function defineRoute<
     response: spec.response,
     produces: spec.produces,
     errors: spec.errors ?? [],
-    async handle(request, reply, principal) {
-      const params = parsePart(spec.params as P, request.params, 'params');
-      const query = parsePart(spec.query as Q, request.query, 'query');
-      const body = parsePart(spec.body as B, request.body, 'body');
+    parse(request) {
+      // The body was checked by the JSON parser; params and query come from the URL decoder.
+      assertWellFormed(request.params, 'params');
+      assertWellFormed(request.query, 'query');
+      return {
+        params: parsePart(spec.params as P, request.params, 'params'),
+        query: parsePart(spec.query as Q, request.query, 'query'),
+        body: parsePart(spec.body as B, request.body, 'body'),
+      };
+    },
+    async run(parts, request, reply, principal) {
       reply.code(status);
-      return spec.handler({ params, query, body, principal, request, reply });
+      return spec.handler({
+        params: parts.params as Parsed<P>,
+        query: parts.query as Parsed<Q>,
+        body: parts.body as Parsed<B>,
+        principal,
+        request,
+        reply,
+      });
     },
   };
 }

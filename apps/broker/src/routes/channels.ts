@@ -1,6 +1,5 @@
 import type { BrokerContext } from '../broker-context';
 import { envelopeFromBody } from '../http/envelope-body';
-import { enforceRateLimit } from '../http/rate-limit';
 import { defineRoute, type Route } from '../http/route';
 import { publishBodySchema } from '../schemas/publish';
 import { channelPublishResultSchema } from '../schemas/responses';
@@ -19,9 +18,9 @@ export function channelRoutes(ctx: BrokerContext): Route[] {
       body: publishBodySchema,
       response: channelPublishResultSchema,
       errors: [413, 429, 503],
-      async handler({ params, body, principal, request, reply }) {
+      rateLimit: 'publish',
+      async handler({ params, body, principal, request }) {
         ctx.access.channel(principal, params.channel);
-        await enforceRateLimit(ctx, principal, 'publish', reply);
         const env = await envelopeFromBody(ctx, principal, body, request);
         const receivers = await ctx.transport.pubsub.publish(params.channel, env);
         request.log.info({ channel: params.channel, envelopeId: env.id, receivers }, 'published to channel');

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { BrokerContext } from '../broker-context';
 import { comprehensiveHealth } from '../health/comprehensive-health';
+import { filterTopicSeries } from '../health/metrics-filter';
+import { redactAddresses } from '../http/redact';
 import { defineRoute, type Route } from '../http/route';
 import { comprehensiveHealthSchema, liveSchema, readySchema } from '../schemas/responses';
 import { topicNameSchema } from '../schemas/names';
@@ -33,39 +35,46 @@ export function healthRoutes(ctx: BrokerContext): Route[] {
       auth: 'public',
       response: readySchema,
       errors: [503],
-      async handler({ reply }) {
+      async handler({ reply, request }) {
         const h = await ctx.transport.health();
-        if (!h.ok) reply.code(503);
-        return { status: h.ok ? 'ready' : 'unavailable', backend: h.backend, latencyMs: h.latencyMs, ...(h.error === undefined ? {} : { error: h.error }) };
+        if (h.ok) return { status: 'ready', backend: h.backend, latencyMs: h.latencyMs };
+        // The probe is public: it says that Redis is down, the log says where it was looked for.
+        request.log.warn({ error: h.error }, 'backend not ready');
+        reply.code(503).header('retry-after', '1');
+        return { status: 'unavailable', backend: h.backend, latencyMs: h.latencyMs, error: redactAddresses(h.error ?? 'unknown error') };
       },
     }),
     defineRoute({
       method: 'GET',
       url: '/health/comprehensive',
-      summary: 'Redis INFO, memory, topics with lag and pending, breaker state, dead-letter depths (?topic=a&topic=b adds topics); 503 when down',
+      summary:
+        'Redis INFO (admin tokens), memory, breaker state, and the lag, pending entries and dead letters of the topics the token may use (?topic=a&topic=b adds topics); 503 when down',
       tags: ['health'],
       query: comprehensiveQuerySchema,
       response: comprehensiveHealthSchema,
-      errors: [503],
+      errors: [429, 503],
+      backend: 'serve',
       async handler({ query, principal, reply }) {
-        const topics = query.topic ?? [];
-        for (const t of topics) ctx.access.topic(principal, t);
-        for (const t of topics) ctx.topics.add(t);
-        const report = await comprehensiveHealth(ctx, topics);
-        if (report.status === 'down') reply.code(503);
+        const extra = query.topic ?? [];
+        for (const t of extra) ctx.access.topic(principal, t);
+        for (const t of extra) ctx.topics.add(t);
+        const topics = [...new Set([...ctx.topics.list(), ...extra])].filter((t) => ctx.access.seesTopic(principal, t));
+        const report = await comprehensiveHealth(ctx, { topics, redisInfo: principal.admin });
+        if (report.status === 'down') reply.code(503).header('retry-after', '1');
         return report;
       },
     }),
     defineRoute({
       method: 'GET',
       url: '/metrics',
-      summary: 'Prometheus metrics: publishes, lag, pending, dead letters, breaker state, rate limits',
+      summary: 'Prometheus metrics: publishes, lag, pending, dead letters, breaker state, rate limits; per-topic series only of the topics the token may use (all: an admin token; none: no token)',
       tags: ['health'],
-      auth: 'public',
+      auth: 'optional',
       produces: 'text/plain; version=0.0.4',
-      async handler({ reply }) {
+      async handler({ reply, principal }) {
+        const text = await ctx.metrics.metrics();
         reply.type(ctx.metrics.contentType);
-        return ctx.metrics.metrics();
+        return filterTopicSeries(text, (topic) => ctx.access.seesTopic(principal, topic));
       },
     }),
   ];

@@ -1,3 +1,4 @@
+import { checkKeyChange } from '../auth/key-rotation';
 import type { BrokerContext } from '../broker-context';
 import { defineRoute, type Route } from '../http/route';
 import { registryResponseSchema, remediationScanResponseSchema, swarmAgentResponseSchema } from '../schemas/responses';
@@ -17,14 +18,17 @@ export function registryRoutes(ctx: BrokerContext): Route[] {
     defineRoute({
       method: 'POST',
       url: '/v1/swarm/registries/:swarm/agents',
-      summary: 'Register the token\'s agent in its swarm (role, status, public_key for signed envelopes)',
+      summary:
+        'Register the token\'s agent in its swarm (role, status, public_key for signed envelopes); changing a public_key it already has, or registering another agent, needs an admin token',
       tags: ['registry'],
       params: registryParamsSchema,
       body: registerAgentBodySchema,
       response: registryResponseSchema,
       async handler({ params, body, principal, request }) {
         access.swarmWrite(principal, params.swarm);
-        const id = access.actAs(principal, body.id, 'id');
+        // An admin token registers any agent of its swarms: that is how a key is rotated.
+        const id = principal.admin && !principal.dev && body.id !== undefined ? body.id : access.actAs(principal, body.id, 'id');
+        await checkKeyChange(swarm, principal, params.swarm, id, body.public_key);
         const r = await swarm.registerAgent(params.swarm, { ...body, id });
         request.log.info({ swarm: params.swarm, agent: id, publicKey: body.public_key !== undefined }, 'agent registered');
         return r;
@@ -61,7 +65,7 @@ export function registryRoutes(ctx: BrokerContext): Route[] {
     defineRoute({
       method: 'PUT',
       url: '/v1/swarm/registries/:swarm/allowlist',
-      summary: 'Replace the list of other swarms allowed to read this swarm (a JSON array of swarm ids)',
+      summary: 'Replace the list of other swarms allowed to read this swarm (a JSON array of swarm ids; admin)',
       tags: ['registry'],
       params: registryParamsSchema,
       body: allowlistBodySchema,
@@ -69,6 +73,8 @@ export function registryRoutes(ctx: BrokerContext): Route[] {
       errors: [404],
       async handler({ params, body, principal, request }) {
         access.swarmWrite(principal, params.swarm);
+        // Opening a swarm to other swarms' reads is an operator's decision, not any member's.
+        access.admin(principal, `replacing the allowlist of swarm ${params.swarm}`);
         const r = await swarm.setAllowlist(params.swarm, body);
         request.log.info({ swarm: params.swarm, allowlist: body }, 'allowlist set');
         return r;

@@ -6,9 +6,7 @@ import type { BrokerContext } from '../broker-context';
 import { defineRoute, type Parsed, type Route } from '../http/route';
 import {
   claimNextResultSchema,
-  conflictReportSchema,
   escalationResultSchema,
-  findingListSchema,
   taskListSchema,
   taskResponseSchema,
 } from '../schemas/responses';
@@ -16,11 +14,9 @@ import {
   agentBodySchema,
   claimNextBodySchema,
   completeBodySchema,
-  conflictsQuerySchema,
   createTaskBodySchema,
   escalateBodySchema,
   failBodySchema,
-  listFindingsQuerySchema,
   listTasksQuerySchema,
   taskParamsSchema,
 } from '../schemas/swarm';
@@ -28,7 +24,7 @@ import {
 /** Index reads of a swarm-filtered listing: enough that the filter leaves a full page in practice. */
 const SCAN_LIMIT = 10_000;
 
-/** Tasks: create, read, list, claim (atomic: exactly one claimant wins), release, complete, fail, escalate. */
+/** Tasks: create, read, list, claim (atomic: exactly one claimant wins; leased), renew, release, complete, fail, escalate. */
 export function taskRoutes(ctx: BrokerContext): Route[] {
   const { swarm, access } = ctx;
 
@@ -93,6 +89,7 @@ export function taskRoutes(ctx: BrokerContext): Route[] {
       query: listTasksQuerySchema,
       response: taskListSchema,
       async handler({ query, principal }) {
+        access.listSource(principal, query.source);
         const swarmId = swarmFilter(principal, query.swarm);
         if (swarmId !== undefined) await access.swarmRead(principal, swarmId);
         const options = {
@@ -109,21 +106,26 @@ export function taskRoutes(ctx: BrokerContext): Route[] {
     defineRoute({
       method: 'POST',
       url: '/v1/swarm/tasks/claim-next',
-      summary: 'Claim the oldest pending, unassigned task of the swarm (of a type); { task: null } when there is none',
+      summary:
+        'Claim a task of the swarm (of a type): one whose claim lease ran out, else the oldest pending unassigned one; { task: null } when there is none',
       tags: ['tasks'],
       body: claimNextBodySchema,
       response: claimNextResultSchema,
       async handler({ body, principal }) {
         const agent = access.actAs(principal, body.agent_id, 'agent_id');
+        access.listSource(principal, body.source);
         const swarmId = swarmFilter(principal, body.swarm);
         const options = { ...(body.type === undefined ? {} : { type: body.type }), ...(body.source === undefined ? {} : { source: body.source }) };
         if (swarmId === undefined) return { task: (await swarm.claimNextTask(agent, options)) ?? null };
         access.swarmWrite(principal, swarmId);
-        // The swarm's own claimNextTask does not know swarms: walk this swarm's pending tasks
-        // and claim each with the atomic claim until one is won.
-        const pending = await swarm.listTasks({ ...options, status: 'pending', limit: SCAN_LIMIT });
-        for (const t of pending.items) {
-          if (t.assignee !== undefined || swarmOfTask(t, access.defaultSwarm) !== swarmId) continue;
+        // The swarm's own claimNextTask does not know swarms: walk this swarm's claimable tasks
+        // (claims whose lease ran out first, as claimNextTask does, then pending ones) and claim
+        // each with the atomic claim, which checks the lease again, until one is won.
+        const now = new Date().toISOString();
+        const open = await swarm.listTasks({ ...options, status: ['in_progress', 'pending'], limit: SCAN_LIMIT });
+        for (const t of open.items) {
+          const claimable = t.status === 'pending' ? t.assignee === undefined : typeof t.claimed_until === 'string' && t.claimed_until < now;
+          if (!claimable || swarmOfTask(t, access.defaultSwarm) !== swarmId) continue;
           try {
             return { task: await swarm.claimTask(t.id, agent) };
           } catch (error) {
@@ -151,6 +153,12 @@ export function taskRoutes(ctx: BrokerContext): Route[] {
     assigneeRoute('claim', 'Claim a task atomically: of any number of concurrent claimants exactly one wins, the others get 409', agentBodySchema, (id, agent) =>
       swarm.claimTask(id, agent),
     ),
+    assigneeRoute(
+      'renew',
+      'Renew the claim lease (claimed_until = now + the swarm\'s claimLeaseMs; only its assignee): a claim not renewed in time can be taken by another agent',
+      agentBodySchema,
+      (id, agent) => swarm.renewClaim(id, agent),
+    ),
     assigneeRoute('release', 'Give a claimed task back (only its assignee)', agentBodySchema, (id, agent) => swarm.releaseTask(id, agent)),
     assigneeRoute('complete', 'Complete a task with a result (only its assignee)', completeBodySchema, (id, agent, body) =>
       swarm.completeTask(id, agent, body.result),
@@ -171,32 +179,6 @@ export function taskRoutes(ctx: BrokerContext): Route[] {
         const r = await swarm.escalate(params.id, { ...body, agent_id: agent });
         request.log.warn({ taskId: params.id, escalationId: r.id, reason: body.reason, agent }, 'task escalated to a human');
         return r;
-      },
-    }),
-    defineRoute({
-      method: 'GET',
-      url: '/v1/swarm/tasks/:id/findings',
-      summary: 'Findings of a task, oldest first',
-      tags: ['findings'],
-      params: taskParamsSchema,
-      query: listFindingsQuerySchema,
-      response: findingListSchema,
-      async handler({ params, query, principal }) {
-        await access.swarmRead(principal, await access.swarmOfTaskId(params.id));
-        return swarm.listFindings(params.id, query);
-      },
-    }),
-    defineRoute({
-      method: 'GET',
-      url: '/v1/swarm/tasks/:id/conflicts',
-      summary: 'Pairs of a task\'s findings that disagree with a confidence gap above the threshold (default 0.3)',
-      tags: ['findings'],
-      params: taskParamsSchema,
-      query: conflictsQuerySchema,
-      response: conflictReportSchema,
-      async handler({ params, query, principal }) {
-        await access.swarmRead(principal, await access.swarmOfTaskId(params.id));
-        return swarm.detectConflicts(params.id, query);
       },
     }),
   ];

@@ -1,6 +1,5 @@
 import type { BrokerContext } from '../broker-context';
 import { envelopeFromBody } from '../http/envelope-body';
-import { enforceRateLimit } from '../http/rate-limit';
 import { defineRoute, type Route } from '../http/route';
 import { publishBodySchema, publishQuerySchema } from '../schemas/publish';
 import { publishResultSchema, topicStatsSchema, trimResultSchema } from '../schemas/responses';
@@ -22,9 +21,9 @@ export function topicRoutes(ctx: BrokerContext): Route[] {
       status: 201,
       response: publishResultSchema,
       errors: [409, 413, 429, 503],
-      async handler({ params, query, body, principal, request, reply }) {
+      rateLimit: 'publish',
+      async handler({ params, query, body, principal, request }) {
         ctx.access.topic(principal, params.topic);
-        await enforceRateLimit(ctx, principal, 'publish', reply);
         const env = await envelopeFromBody(ctx, principal, body, request);
         const r = await ctx.transport.publish(params.topic, env, query);
         ctx.topics.add(params.topic);

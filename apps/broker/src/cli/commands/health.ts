@@ -8,7 +8,7 @@ const USAGE = `usage: agentbus health [--topic T ...] [--max-lag N] [--max-dlq N
 
 The backend (PING latency, version, memory) and, per --topic, its length, consumer groups with
 their lag, pending entries and consumers, dead letters and delayed retries. Through --broker it
-reads /health/comprehensive (breaker state and Redis INFO too).
+reads /health/comprehensive (breaker state too), and reports only topics the token may use.
   --topic T        a topic to report (repeatable)
   --max-lag N      exit 1 when a group of a topic lags more than N entries behind
   --max-dlq N      exit 1 when a topic holds more than N dead letters

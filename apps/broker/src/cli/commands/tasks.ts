@@ -14,7 +14,7 @@ const USAGE = `usage: agentbus tasks ls [--status S ...] [--type T] [--limit N] 
 Swarm tasks (the task:{id} hashes agents share).
   ls       by status (repeatable: ${TASK_STATUSES.join(', ')}) and type; --scan also finds tasks
            written without the index (Python agents). Through a broker: the swarm's tasks only
-           (--swarm, default the token's).
+           (--swarm, default the token's); --scan needs an admin token there.
   claim    atomically: of any number of claimants exactly one wins; the others exit 1 with
            "conflict". --next claims the oldest pending task (of --type).
   --agent A  the claiming agent (default AGENTBUS_AGENT; through a broker: the token's agent)
