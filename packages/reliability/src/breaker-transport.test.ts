@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AgentbusError, createEnvelope, ERROR_CODES, type Envelope } from '@agentbus/schema';
 import { createMemoryTransport, type MemoryTransportOptions, type PublishResult, type Transport } from '@agentbus/transport';
 import {
+  DEFAULT_BREAKER_TRANSPORT_OPTIONS,
   DEFAULT_PUBLISH_SPOOL_OPTIONS,
   SpoolFullError,
   withCircuitBreaker,
@@ -144,15 +145,26 @@ describe('without a spool', () => {
     expect(ctl.written).toEqual([1]);
   });
 
-  it('a publish that hangs (ioredis queueing while Redis is down) rejects with TIMEOUT after callTimeoutMs', async () => {
+  it('a publish that hangs (ioredis queueing while Redis is down) rejects with INDETERMINATE after callTimeoutMs: it may still land', async () => {
     const { bus, ctl } = setup();
     ctl.mode = 'hang';
     const p = track(bus.publish('jobs', env(1)));
     await vi.advanceTimersByTimeAsync(499);
     expect(p.settled).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
+    expect(p.error).toMatchObject({ code: ERROR_CODES.INDETERMINATE, retryable: true });
+    expect((p.error as Error).message).toMatch(/may or may not have happened.*dedupe by envelope id.*callTimeoutMs/);
+    // Redis did not answer: it counts towards opening, and is told apart from plain failures.
+    expect(bus.breaker.stats()).toMatchObject({ failures: 1, indeterminate: 1 });
+  });
+
+  it('a Pub/Sub publish that hangs keeps TIMEOUT: Pub/Sub has no dedupe to make a retry safe', async () => {
+    const { bus, ctl } = setup();
+    ctl.mode = 'hang';
+    const p = track(bus.pubsub.publish('chat', env(1)));
+    await vi.advanceTimersByTimeAsync(500);
     expect(p.error).toMatchObject({ code: ERROR_CODES.TIMEOUT });
-    expect(bus.breaker.stats().failures).toBe(1);
+    expect(bus.breaker.stats().indeterminate).toBe(0);
   });
 
   it("a caller's error (topic over its budget, invalid topic) does not open the breaker", async () => {
@@ -253,8 +265,41 @@ describe('with a spool', () => {
     expect(ctl.written).toEqual([1, 2]);
   });
 
-  it('a failure during the drain that leaves the breaker closed retries the head after retryDelayMs, order kept', async () => {
+  it('drains in windows of drainWindow entries once closed, in order, each resolved with its own result', async () => {
+    const { bus, ctl } = setup({ spool: { maxEntries: 100, drainWindow: 3 } });
+    await trip(bus, ctl);
+    ctl.delayMs = 10;
+    const ps = [1, 2, 3, 4, 5, 6, 7].map((i) => track(bus.publish('jobs', env(i))));
+    const before = ctl.attempts;
+    await vi.advanceTimersByTimeAsync(1_000 + 10); // the probe (1) alone; once it closed, 2, 3, 4 at once
+    expect(ctl.written).toEqual([1]);
+    expect(ctl.attempts - before).toBe(4);
+    await vi.advanceTimersByTimeAsync(10); // 5, 6, 7 once those were written
+    expect(ctl.written).toEqual([1, 2, 3, 4]);
+    expect(ctl.attempts - before).toBe(7);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(ctl.written).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(ps.every((p) => p.settled && (p.value as PublishResult).id !== undefined)).toBe(true);
+  });
+
+  it('an entry that fails alone in its window is tried again after the others of the window (nothing lost)', async () => {
     const { bus, ctl } = setup({ breaker: { minimumCalls: 3, openMs: 1_000, callTimeoutMs: 0 }, spool: { maxEntries: 10, retryDelayMs: 300 } });
+    await trip(bus, ctl);
+    const ps = [1, 2, 3].map((i) => track(bus.publish('jobs', env(i))));
+    ctl.failOnce.add(2);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(ctl.written).toEqual([1, 3]);
+    expect(bus.spoolSize()).toBe(1);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(ctl.written).toEqual([1, 3, 2]);
+    expect(ps.every((p) => p.settled && p.error === undefined)).toBe(true);
+  });
+
+  it('with drainWindow 1, a failure during the drain that leaves the breaker closed retries the head after retryDelayMs, order kept', async () => {
+    const { bus, ctl } = setup({
+      breaker: { minimumCalls: 3, openMs: 1_000, callTimeoutMs: 0 },
+      spool: { maxEntries: 10, retryDelayMs: 300, drainWindow: 1 },
+    });
     await trip(bus, ctl);
     const ps = [1, 2, 3].map((i) => track(bus.publish('jobs', env(i))));
     ctl.failOnce.add(2);
@@ -318,7 +363,7 @@ describe('with a spool', () => {
     expect(ctl.written).toEqual([2]);
   });
 
-  it('an entry whose last attempt fails past maxWaitMs is rejected with TIMEOUT, not put back', async () => {
+  it('an entry whose last attempt got no answer past maxWaitMs is rejected with INDETERMINATE (it may land), not put back', async () => {
     const { bus, ctl } = setup({ spool: { maxEntries: 10, maxWaitMs: 1_200 } });
     await trip(bus, ctl);
     const p = track(bus.publish('jobs', env(1)));
@@ -326,10 +371,35 @@ describe('with a spool', () => {
     await vi.advanceTimersByTimeAsync(1_000); // the probe starts and hangs
     expect(p.settled).toBe(false);
     await vi.advanceTimersByTimeAsync(500); // callTimeoutMs: past its deadline now
-    expect(p.error).toMatchObject({ code: ERROR_CODES.TIMEOUT });
+    expect(p.error).toMatchObject({ code: ERROR_CODES.INDETERMINATE });
     expect((p.error as Error).message).toContain('spool.maxWaitMs');
-    expect((p.error as Error).cause).toMatchObject({ code: ERROR_CODES.TIMEOUT });
+    expect((p.error as Error).cause).toMatchObject({ code: ERROR_CODES.INDETERMINATE });
     expect(bus.spoolSize()).toBe(0);
+  });
+
+  it('an entry whose only attempts were refused leaves with TIMEOUT past maxWaitMs: it was not written', async () => {
+    const { bus, ctl } = setup({ spool: { maxEntries: 10, maxWaitMs: 1_200 } });
+    await trip(bus, ctl);
+    const p = track(bus.publish('jobs', env(1)));
+    ctl.mode = 'down';
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(p.error).toMatchObject({ code: ERROR_CODES.TIMEOUT });
+    expect((p.error as Error).message).toMatch(/spool.maxWaitMs.*was not written/);
+  });
+
+  it('close() rejects a spooled entry whose earlier attempt got no answer with INDETERMINATE, the others with CLOSED', async () => {
+    const { bus, ctl } = setup({ spool: { maxEntries: 10 } });
+    await trip(bus, ctl);
+    const first = track(bus.publish('jobs', env(1)));
+    const second = track(bus.publish('jobs', env(2)));
+    ctl.mode = 'hang';
+    await vi.advanceTimersByTimeAsync(1_500); // the probe (entry 1) hangs, times out, goes back
+    expect(bus.breaker.state()).toBe('open');
+    await bus.close();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(first.error).toMatchObject({ code: ERROR_CODES.INDETERMINATE });
+    expect(second.error).toMatchObject({ code: ERROR_CODES.CLOSED });
+    expect((second.error as Error).message).toContain('was not written');
   });
 
   it('waits while another user of a shared breaker holds the half-open probe slot', async () => {
@@ -345,7 +415,7 @@ describe('with a spool', () => {
     await vi.advanceTimersByTimeAsync(100); // a drain attempt finds no free slot and waits again
     expect(one.ctl.attempts).toBe(0);
     await vi.advanceTimersByTimeAsync(400); // the other probe times out: open again
-    expect(probe.error).toMatchObject({ code: ERROR_CODES.TIMEOUT });
+    expect(probe.error).toMatchObject({ code: ERROR_CODES.INDETERMINATE });
     expect(breaker.state()).toBe('open');
     await vi.advanceTimersByTimeAsync(1_000);
     expect(p.error).toBeUndefined();
@@ -405,9 +475,10 @@ describe('with a spool', () => {
 
   it('validates the spool options; the defaults are documented', () => {
     const { transport } = flaky();
-    for (const bad of [{ maxEntries: 0 }, { maxWaitMs: -1 }, { retryDelayMs: -5 }]) {
+    for (const bad of [{ maxEntries: 0 }, { maxWaitMs: -1 }, { retryDelayMs: -5 }, { drainWindow: 0 }]) {
       expect(() => withCircuitBreaker(transport, { spool: bad })).toThrow(expect.objectContaining({ code: ERROR_CODES.INVALID_ARGUMENT }));
     }
-    expect(DEFAULT_PUBLISH_SPOOL_OPTIONS).toEqual({ maxEntries: 10_000, maxWaitMs: 120_000, retryDelayMs: 250, pubsub: false });
+    expect(DEFAULT_PUBLISH_SPOOL_OPTIONS).toEqual({ maxEntries: 10_000, maxWaitMs: 120_000, retryDelayMs: 250, pubsub: false, drainWindow: 100 });
+    expect(DEFAULT_BREAKER_TRANSPORT_OPTIONS).toEqual({ tripOnDisconnect: true });
   });
 });

@@ -3,6 +3,7 @@ import { AgentbusError, ERROR_CODES } from '@agentbus/schema';
 import {
   createCircuitBreaker,
   DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+  DEFAULT_RUN_OPTIONS,
   isDependencyFailure,
   type CircuitBreakerOptions,
   type CircuitState,
@@ -253,6 +254,52 @@ describe('callTimeoutMs', () => {
 
   it('the default is 2 s', () => {
     expect(DEFAULT_CIRCUIT_BREAKER_OPTIONS.callTimeoutMs).toBe(2_000);
+  });
+
+  it("a write run with onTimeout 'indeterminate' rejects with INDETERMINATE: it may still land", async () => {
+    vi.useFakeTimers();
+    const { breaker } = setup({ callTimeoutMs: 100, minimumCalls: 2 });
+    const result = breaker.run(() => deferred<string>().promise, { onTimeout: 'indeterminate' }).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(100);
+    const error = await result;
+    expect(error).toMatchObject({ code: ERROR_CODES.INDETERMINATE, retryable: true });
+    expect((error as Error).message).toMatch(/may or may not have happened.*callTimeoutMs/);
+    // Counted apart, and towards opening: the dependency did not answer.
+    expect(breaker.stats()).toMatchObject({ calls: 1, failures: 1, indeterminate: 1 });
+    expect(DEFAULT_RUN_OPTIONS.onTimeout).toBe('timeout');
+  });
+});
+
+describe('trip()', () => {
+  it('opens a closed circuit at once, whatever the window holds, and closes through a probe after openMs', async () => {
+    const { breaker, clock, changes, ok } = setup({ openMs: 1_000 });
+    await ok();
+    breaker.trip();
+    expect(breaker.state()).toBe('open');
+    expect(await ok().catch((e: unknown) => e)).toBeInstanceOf(CircuitOpenError);
+    clock.t += 1_000;
+    expect(breaker.state()).toBe('half-open');
+    await ok();
+    expect(breaker.state()).toBe('closed');
+    expect(changes).toEqual([['open', 'closed'], ['half-open', 'open'], ['closed', 'half-open']]);
+    expect(breaker.stats()).toMatchObject({ opened: 1, tripped: 1 });
+  });
+
+  it('does not extend an open period; from half-open it opens again and the running probe no longer counts', async () => {
+    const { breaker, clock } = setup({ openMs: 1_000 });
+    breaker.trip();
+    clock.t += 600;
+    breaker.trip();
+    expect(breaker.stats()).toMatchObject({ retryAfterMs: 400, tripped: 1 });
+    clock.t += 400;
+    const probe = deferred<string>();
+    const running = breaker.run(() => probe.promise);
+    breaker.trip();
+    expect(breaker.state()).toBe('open');
+    probe.resolve('late');
+    await running;
+    expect(breaker.state()).toBe('open');
+    expect(breaker.stats()).toMatchObject({ opened: 2, tripped: 2, retryAfterMs: 1_000 });
   });
 });
 

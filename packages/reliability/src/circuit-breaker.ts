@@ -17,9 +17,10 @@ export interface CircuitBreakerOptions {
   /** Probe calls let through at once while half-open. Default 1. */
   halfOpenMaxCalls?: number;
   /**
-   * A call still running after this many ms rejects with a TIMEOUT error and counts as a failure
-   * (ms; 0 = no limit). Default 2000. The call itself is not cancelled: its late outcome is
-   * ignored, so a timed-out write may still land.
+   * A call still running after this many ms rejects and counts as a failure (ms; 0 = no limit):
+   * with TIMEOUT, or INDETERMINATE for a write (`run(fn, { onTimeout: 'indeterminate' })`).
+   * Default 2000. The call itself is not cancelled: its late outcome is ignored, so a timed-out
+   * write may still land.
    */
   callTimeoutMs?: number;
   /**
@@ -46,7 +47,29 @@ export interface CircuitBreakerStats {
   rejected: number;
   /** While open: ms until probes are let through; 0 otherwise. */
   retryAfterMs: number;
+  /**
+   * Writes rejected with INDETERMINATE after `callTimeoutMs` since it was created: their outcome
+   * is unknown, not failed (each also counts as a failure in the window: the dependency did not
+   * answer).
+   */
+  indeterminate: number;
+  /** How often `trip()` opened it (a lost connection) since it was created; included in `opened`. */
+  tripped: number;
 }
+
+/** Options of one call through the breaker. */
+export interface RunOptions {
+  /**
+   * What a call still running after `callTimeoutMs` rejects with. `timeout`: TIMEOUT, for reads
+   * and calls without side effects. `indeterminate`: INDETERMINATE, for a write that may still
+   * land (a publish): the caller must not take it as not written. Default `timeout`.
+   */
+  onTimeout?: 'timeout' | 'indeterminate';
+}
+
+export const DEFAULT_RUN_OPTIONS = {
+  onTimeout: 'timeout',
+} as const satisfies Required<RunOptions>;
 
 export type CircuitStateListener = (to: CircuitState, from: CircuitState) => void;
 
@@ -54,10 +77,18 @@ export interface CircuitBreaker {
   readonly name: string;
   /**
    * Runs `fn` unless the circuit is open (then rejects at once with CircuitOpenError), records
-   * its outcome, and rejects with a TIMEOUT AgentbusError if it takes longer than `callTimeoutMs`.
-   * Whether the call is let through is decided synchronously, when `run` is called.
+   * its outcome, and rejects with a TIMEOUT AgentbusError (INDETERMINATE with
+   * `onTimeout: 'indeterminate'`) if it takes longer than `callTimeoutMs`. Whether the call is let
+   * through is decided synchronously, when `run` is called.
    */
-  run<T>(fn: () => Promise<T>): Promise<T>;
+  run<T>(fn: () => Promise<T>, options?: RunOptions): Promise<T>;
+  /**
+   * Opens the circuit now, whatever the window says: for a caller that knows the dependency is
+   * gone (its connection closed). From closed or half-open it opens for `openMs` (outcomes of
+   * calls still running are ignored); when already open nothing changes. It closes the usual
+   * way, through a half-open probe.
+   */
+  trip(): void;
   /** Whether `run` called now would let the call through (closed, or a free half-open probe slot). */
   allows(): boolean;
   /** The state now; open turns into half-open here once `openMs` passed. */
@@ -85,7 +116,8 @@ const CALLER_ERROR_CODES: ReadonlySet<AgentbusErrorCode> = new Set<AgentbusError
 /**
  * The default `isFailure`: any error counts, except an AgentbusError whose code says the caller's
  * input was refused (INVALID_ARGUMENT, INVALID_MESSAGE, PAYLOAD_TOO_LARGE, BACKPRESSURE,
- * DUPLICATE) or that the caller closed it (CLOSED) — Redis answered, so it is up; opening the circuit would punish every other caller.
+ * DUPLICATE) or that the caller closed it (CLOSED) — Redis answered, so it is up; opening the
+ * circuit would punish every other caller. TIMEOUT and INDETERMINATE count: Redis did not answer.
  */
 export function isDependencyFailure(error: unknown): boolean {
   if (isAgentbusError(error)) return !CALLER_ERROR_CODES.has(error.code);
@@ -110,6 +142,77 @@ interface Slot {
   at: number;
   calls: number;
   failures: number;
+}
+
+/** The call outcomes of the last `windowMs`, counted exactly per millisecond. */
+class OutcomeWindow {
+  private readonly slots: Slot[] = [];
+  private head = 0;
+  calls = 0;
+  failures = 0;
+
+  constructor(private readonly windowMs: number) {}
+
+  add(t: number, failed: boolean): void {
+    this.prune(t);
+    const last = this.slots[this.slots.length - 1];
+    if (last && this.head < this.slots.length && last.at === t) {
+      last.calls++;
+      if (failed) last.failures++;
+    } else {
+      this.slots.push({ at: t, calls: 1, failures: failed ? 1 : 0 });
+    }
+    this.calls++;
+    if (failed) this.failures++;
+  }
+
+  prune(t: number): void {
+    const oldest = t - this.windowMs;
+    while (this.head < this.slots.length && this.slots[this.head]!.at <= oldest) {
+      const s = this.slots[this.head]!;
+      this.calls -= s.calls;
+      this.failures -= s.failures;
+      this.head++;
+    }
+    // Compact now and then instead of shifting on every expiry (O(1) amortised).
+    if (this.head > 1024 && this.head * 2 > this.slots.length) {
+      this.slots.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  clear(): void {
+    this.slots.length = 0;
+    this.head = 0;
+    this.calls = 0;
+    this.failures = 0;
+  }
+}
+
+function notify(name: string, listeners: ReadonlySet<CircuitStateListener>, to: CircuitState, from: CircuitState): void {
+  for (const l of [...listeners]) {
+    try {
+      l(to, from);
+    } catch (error) {
+      // A listener's bug must not leave the breaker half-transitioned or skip other listeners.
+      const e = error instanceof Error ? error : new Error(String(error));
+      process.emitWarning(`agentbus: a state listener of circuit ${name} threw: ${e.message}`);
+    }
+  }
+}
+
+/** What a call still running after `callTimeoutMs` rejects with: its outcome is not known. */
+function timeoutError(name: string, callTimeoutMs: number, onTimeout: RunOptions['onTimeout']): AgentbusError {
+  if (onTimeout === 'indeterminate') {
+    return new AgentbusError(
+      ERROR_CODES.INDETERMINATE,
+      `write through circuit ${name} got no answer within ${callTimeoutMs} ms (callTimeoutMs): it may or may not have happened, and may still land. Retry it unchanged (publishes dedupe by envelope id, so it is written once), or raise callTimeoutMs if Redis is only slow`,
+    );
+  }
+  return new AgentbusError(
+    ERROR_CODES.TIMEOUT,
+    `call through circuit ${name} did not settle within ${callTimeoutMs} ms (callTimeoutMs); it counts as a failure, and may still complete`,
+  );
 }
 
 function checkOptions(o: Required<CircuitBreakerOptions>): void {
@@ -147,33 +250,10 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
   let probes = 0;
   let opened = 0;
   let rejected = 0;
-  const window: Slot[] = [];
-  let head = 0;
-  let calls = 0;
-  let failures = 0;
+  let indeterminate = 0;
+  let tripped = 0;
+  const window = new OutcomeWindow(windowMs);
   const listeners = new Set<CircuitStateListener>();
-
-  function prune(t: number): void {
-    const oldest = t - windowMs;
-    while (head < window.length && window[head]!.at <= oldest) {
-      const s = window[head]!;
-      calls -= s.calls;
-      failures -= s.failures;
-      head++;
-    }
-    // Compact now and then instead of shifting on every expiry (O(1) amortised).
-    if (head > 1024 && head * 2 > window.length) {
-      window.splice(0, head);
-      head = 0;
-    }
-  }
-
-  function clearWindow(): void {
-    window.length = 0;
-    head = 0;
-    calls = 0;
-    failures = 0;
-  }
 
   function transition(to: CircuitState): void {
     const from = current;
@@ -185,16 +265,8 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
       openedAt = now();
       opened++;
     }
-    if (to === 'closed') clearWindow();
-    for (const l of [...listeners]) {
-      try {
-        l(to, from);
-      } catch (error) {
-        // A listener's bug must not leave the breaker half-transitioned or skip other listeners.
-        const e = error instanceof Error ? error : new Error(String(error));
-        process.emitWarning(`agentbus: a state listener of circuit ${name} threw: ${e.message}`);
-      }
-    }
+    if (to === 'closed') window.clear();
+    notify(name, listeners, to, from);
   }
 
   function state(): CircuitState {
@@ -213,18 +285,8 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
       return;
     }
     if (current !== 'closed') return;
-    const t = now();
-    prune(t);
-    const last = window[window.length - 1];
-    if (last && head < window.length && last.at === t) {
-      last.calls++;
-      if (failed) last.failures++;
-    } else {
-      window.push({ at: t, calls: 1, failures: failed ? 1 : 0 });
-    }
-    calls++;
-    if (failed) failures++;
-    if (calls >= minimumCalls && failures / calls >= failureRateThreshold) transition('open');
+    window.add(now(), failed);
+    if (window.calls >= minimumCalls && window.failures / window.calls >= failureRateThreshold) transition('open');
   }
 
   function countsAsFailure(error: unknown): boolean | undefined {
@@ -241,7 +303,7 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
     return s === 'closed' || (s === 'half-open' && probes < halfOpenMaxCalls);
   }
 
-  function run<T>(fn: () => Promise<T>): Promise<T> {
+  function run<T>(fn: () => Promise<T>, options: RunOptions = DEFAULT_RUN_OPTIONS): Promise<T> {
     if (!allows()) {
       rejected++;
       // Half-open with every probe slot taken: the probes settle within callTimeoutMs at most.
@@ -264,10 +326,8 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
       };
       if (callTimeoutMs > 0) {
         timer = setTimeout(() => {
-          const error = new AgentbusError(
-            ERROR_CODES.TIMEOUT,
-            `call through circuit ${name} did not settle within ${callTimeoutMs} ms (callTimeoutMs); it counts as a failure, and may still complete`,
-          );
+          const error = timeoutError(name, callTimeoutMs, options.onTimeout);
+          if (error.code === ERROR_CODES.INDETERMINATE) indeterminate++;
           settle(countsAsFailure(error), () => reject(error));
         }, callTimeoutMs);
       }
@@ -285,14 +345,22 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
     });
   }
 
+  function trip(): void {
+    if (state() === 'open') return;
+    tripped++;
+    transition('open');
+  }
+
   return {
     name,
     run,
+    trip,
     allows,
     state,
     stats() {
       const s = state();
-      if (s === 'closed') prune(now());
+      if (s === 'closed') window.prune(now());
+      const { calls, failures } = window;
       return {
         state: s,
         calls,
@@ -301,6 +369,8 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
         opened,
         rejected,
         retryAfterMs: retryAfterMs(),
+        indeterminate,
+        tripped,
       };
     },
     isFailure: (error) => countsAsFailure(error) === true,
@@ -313,7 +383,7 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
     reset() {
       if (current === 'closed') {
         generation++;
-        clearWindow();
+        window.clear();
         return;
       }
       transition('closed');

@@ -66,10 +66,14 @@ class ReplayRun {
 
   private target(d: DeadLetter): [string, PublishOptions] {
     const headers = { attempt: 1, replayedFrom: d.id, history: d.attempts as unknown as Array<unknown> };
-    if (this.o.to !== undefined) return [this.o.to, { headers }];
+    // A replay is a deliberate second copy of an envelope already published: the topic's dedupe
+    // window would take it for a retry of the first and write nothing, and the dead letter would
+    // then be removed unreplayed.
+    const copy = { headers, dedupeWindowMs: 0 };
+    if (this.o.to !== undefined) return [this.o.to, copy];
     // A dead letter another program wrote without a group can only go to every group.
-    if (this.o.allGroups === true || d.group === '') return [d.partitionTopic, { headers }];
-    return [d.partitionTopic, { group: d.group, headers }];
+    if (this.o.allGroups === true || d.group === '') return [d.partitionTopic, copy];
+    return [d.partitionTopic, { ...copy, group: d.group }];
   }
 
   private send(d: DeadLetter, env: Envelope): Promise<unknown> {

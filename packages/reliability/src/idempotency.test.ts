@@ -206,7 +206,7 @@ describe('idempotency guard (memory backend)', () => {
     const env = createEnvelope({ type: 'event', from: 'agent-a', payload: { order: 7 } });
     // The same envelope id twice: a publisher retry without dedupe, or a redelivery.
     await t.publish('orders', env);
-    await t.publish('orders', env);
+    await t.publish('orders', env, { dedupeWindowMs: 0 });
     const consumer = t.consume(
       'orders',
       guard.wrap((e) => {

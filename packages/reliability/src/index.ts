@@ -19,13 +19,14 @@ export { createRateLimiter, DEFAULT_RATE_LIMITER_OPTIONS } from './rate-limiter'
 export type { RateLimiter, RateLimiterOptions, TokenBucketOptions, RateLimitDecision } from './rate-limiter';
 export { createIdempotencyGuard, DEFAULT_IDEMPOTENCY_OPTIONS, IdempotencyConflictError } from './idempotency';
 export type { IdempotencyGuard, IdempotencyOptions, OnceOptions, OnceResult } from './idempotency';
-export { createCircuitBreaker, isDependencyFailure, DEFAULT_CIRCUIT_BREAKER_OPTIONS } from './circuit-breaker';
+export { createCircuitBreaker, isDependencyFailure, DEFAULT_CIRCUIT_BREAKER_OPTIONS, DEFAULT_RUN_OPTIONS } from './circuit-breaker';
 export type {
   CircuitBreaker,
   CircuitBreakerOptions,
   CircuitBreakerStats,
   CircuitState,
   CircuitStateListener,
+  RunOptions,
 } from './circuit-breaker';
-export { withCircuitBreaker, SpoolFullError, DEFAULT_PUBLISH_SPOOL_OPTIONS } from './breaker-transport';
+export { withCircuitBreaker, SpoolFullError, DEFAULT_PUBLISH_SPOOL_OPTIONS, DEFAULT_BREAKER_TRANSPORT_OPTIONS } from './breaker-transport';
 export type { BreakerTransport, BreakerTransportOptions, PublishSpoolOptions } from './breaker-transport';

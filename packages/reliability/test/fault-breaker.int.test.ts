@@ -122,6 +122,12 @@ async function outage(mode: 'kill' | 'stop'): Promise<void> {
   );
   const drainedMs = Math.round(performance.now() - restartAt);
   await vi.waitFor(() => expect(failFast.breaker.state()).toBe('closed'), { timeout: 30_000, interval: 20 });
+  const openedAfter = (states: Array<{ to: CircuitState; at: number }>) => {
+    const open = states.find((s) => s.to === 'open' && s.at + t0 >= killedAt);
+    return open ? Math.round(open.at + t0 - killedAt) : Number.NaN;
+  };
+  const spoolOpenedMs = openedAfter(spoolStates);
+  const failFastOpenedMs = openedAfter(failFastStates);
   const closedAfter = (states: Array<{ to: CircuitState; at: number }>) => {
     const closed = states.find((s) => s.to === 'closed' && s.at + t0 >= restartAt);
     return closed ? Math.round(closed.at + t0 - restartAt) : Number.NaN;
@@ -160,23 +166,45 @@ async function outage(mode: 'kill' | 'stop'): Promise<void> {
   const lost = mustBeThere.filter((s) => !inStream.has(s.id));
   const duplicates = seen.length - inStream.size;
   const failedButWritten = failed.filter((s) => inStream.has(s.id)).length;
+  const indeterminate = failed.filter((s) => isAgentbusError(s.error) && s.error.code === ERROR_CODES.INDETERMINATE);
+  // A failure that says "not written" must not have been written.
+  const wronglyNotWritten = failed.filter((s) => inStream.has(s.id) && !indeterminate.includes(s)).length;
   const failFastMs = failedFast.map((s) => s.ms);
   const spoolAcceptMs = spooled.map((s) => s.ms);
   const tripMs = failed.filter((s) => s.producer === 'fail-fast').map((s) => s.ms);
 
   console.log(
     `[${mode}] tally: sent ${sent.length}, published ${published.length}, spooled ${spooled.length}, failed-fast ${failedFast.length}, lost ${lost.length}` +
-      ` (failed with a Redis error before the breaker opened: ${failed.length}, of which written anyway: ${failedButWritten}; duplicates in stream: ${duplicates})`,
+      ` (failed with a Redis error before the breaker opened: ${failed.length}, of which INDETERMINATE ${indeterminate.length}, written anyway ${failedButWritten}, written although reported as not written ${wronglyNotWritten}; duplicates in stream: ${duplicates})`,
   );
   console.log(
     `[${mode}] latency: fail-fast p95 ${p95(failFastMs).toFixed(2)} ms (max ${Math.max(0, ...failFastMs).toFixed(2)}), spool accept p95 ${p95(spoolAcceptMs).toFixed(2)} ms,` +
       ` publishes that tripped the breaker p95 ${p95(tripMs).toFixed(0)} ms (bounded by callTimeoutMs)`,
   );
-  console.log(`[${mode}] breaker opened: spool ${spooling.breaker.stats().opened}x, fail-fast ${failFast.breaker.stats().opened}x`);
+  console.log(
+    `[${mode}] breaker opened: spool ${spooling.breaker.stats().opened}x, first ${spoolOpenedMs} ms after ${mode === 'kill' ? 'SIGKILL' : 'SIGSTOP'}; fail-fast ${failFast.breaker.stats().opened}x, first after ${failFastOpenedMs} ms`,
+  );
   for (const s of failed.slice(0, 3)) console.log(`  a failed publish: ${(s.error as Error).message.split('\n')[0]}`);
 
   expect(spooling.breaker.stats().opened).toBeGreaterThanOrEqual(1);
   expect(failFast.breaker.stats().opened).toBeGreaterThanOrEqual(1);
+  if (mode === 'kill') {
+    // The closed connection trips them at once.
+    expect(spoolOpenedMs).toBeLessThan(1_000);
+    expect(failFastOpenedMs).toBeLessThan(1_000);
+  } else {
+    // A stopped server closes no socket: writes time out (2 s), then the failure rate opens them.
+    expect(spoolOpenedMs).toBeLessThan(2_000 + 2_000);
+    expect(failFastOpenedMs).toBeLessThan(2_000 + 2_000);
+  }
+  // Dedupe (on by default) makes a re-sent spool head or a landed timed-out write count once.
+  expect(duplicates).toBe(0);
+  expect(wronglyNotWritten).toBe(0);
+  if (mode === 'stop') {
+    // Redis ran every queued write after SIGCONT: "timed out" never meant "not written".
+    expect(indeterminate.length).toBeGreaterThan(0);
+    expect(indeterminate.filter((s) => !inStream.has(s.id))).toEqual([]);
+  }
   // While open, publishes came back at once: refused (fail fast) or taken into the spool.
   expect(failedFast.length).toBeGreaterThan(DOWN_MS / TICK_MS / 4);
   expect(spooled.length).toBeGreaterThan(DOWN_MS / TICK_MS / 4);

@@ -115,7 +115,7 @@ describe('idempotency guard on Redis', () => {
     const env: Envelope = createEnvelope({ type: 'event', from: 'agent-a', payload: { order: 3 } });
     // No dedupe on publish: the duplicate reaches the stream, as a redelivery would.
     await one.publish(topic, env);
-    await two.publish(topic, env);
+    await two.publish(topic, env, { dedupeWindowMs: 0 });
     const consumers = [one, two].map((t, i) =>
       t.consume(
         topic,

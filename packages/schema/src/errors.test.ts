@@ -18,6 +18,13 @@ describe('errors', () => {
     expect(new AgentbusError(ERROR_CODES.INVALID_MESSAGE, 'x').retryable).toBe(false);
   });
 
+  it('INDETERMINATE is retryable and documented as safe to retry because publishes dedupe', () => {
+    const e = new AgentbusError(ERROR_CODES.INDETERMINATE, 'may or may not have been written');
+    expect(ERROR_CODES.INDETERMINATE).toBe('INDETERMINATE');
+    expect(e.retryable).toBe(true);
+    expect(isAgentbusError(Object.assign(new Error('x'), { code: 'INDETERMINATE' }))).toBe(true);
+  });
+
   it('a validation error names the field and the rule in its message', () => {
     const e = new ValidationError('finding', [
       { path: 'confidence', rule: 'too_big', message: 'must be <= 1' },

@@ -25,6 +25,13 @@ export const ERROR_CODES = {
   WRONG_TYPE: 'WRONG_TYPE',
   /** A command did not answer within its timeout. */
   TIMEOUT: 'TIMEOUT',
+  /**
+   * The write may or may not have happened: it was sent, and no answer came before a timeout (or
+   * the connection dropped under it), so it may still land. Safe to retry because publishes
+   * dedupe by envelope id (`dedupeWindowMs`, on by default): a retry with the same envelope writes
+   * at most once. Never read it as "not written".
+   */
+  INDETERMINATE: 'INDETERMINATE',
   /** A topic is over its memory budget; retry after `retryAfterMs`. */
   BACKPRESSURE: 'BACKPRESSURE',
   /** The same envelope id was published inside the dedupe window. */
@@ -54,6 +61,7 @@ export type AgentbusErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 export const RETRYABLE_ERROR_CODES: ReadonlySet<AgentbusErrorCode> = new Set<AgentbusErrorCode>([
   ERROR_CODES.CONNECTION_FAILED,
   ERROR_CODES.TIMEOUT,
+  ERROR_CODES.INDETERMINATE,
   ERROR_CODES.BACKPRESSURE,
   ERROR_CODES.CIRCUIT_OPEN,
   ERROR_CODES.RATE_LIMITED,

@@ -1,14 +1,11 @@
 import { AgentbusError, ERROR_CODES } from '@agentbus/schema';
 import { createMemoryTransport, type MemoryTransportOptions } from './memory-transport';
-import { connectionOptionsFromEnv } from './redis/connection';
 import { createRedisTransport, type RedisTransportOptions } from './redis-transport';
 import type { Transport } from './types';
 
 export interface CreateTransportOptions extends RedisTransportOptions, MemoryTransportOptions {
   /** `redis` or `memory`. Default `QUEUE_BACKEND`, else redis when REDIS_URL or REDIS_CLUSTER_NODES is set, else memory. */
   backend?: 'redis' | 'memory';
-  /** Where settings come from. Default process.env. */
-  env?: NodeJS.ProcessEnv;
 }
 
 /** Which backend the options and environment select. */
@@ -35,5 +32,5 @@ export function createTransport(options: CreateTransportOptions = {}): Transport
   const namespace = options.namespace ?? env.REDIS_NAMESPACE;
   const withNs = namespace === undefined ? options : { ...options, namespace };
   if (selectBackend(options) === 'memory') return createMemoryTransport(withNs);
-  return createRedisTransport({ ...connectionOptionsFromEnv(env), ...withNs });
+  return createRedisTransport({ ...withNs, env });
 }

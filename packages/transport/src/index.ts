@@ -23,6 +23,7 @@ export {
   DEFAULT_CONSUME_OPTIONS,
   DEFAULT_LANE_WEIGHTS,
   DEFAULT_RETENTION,
+  DEFAULT_DEDUPE_WINDOW_MS,
 } from './options';
 export type { TransportOptions } from './options';
 export { partitionFor } from './partition';

@@ -6,7 +6,10 @@ export interface TransportOptions {
   namespace?: string;
   /** Options per topic (partitions, retention, budget, dedupe); `defineTopic` adds more later. */
   topics?: Record<string, TopicOptions>;
-  /** Options of topics not listed in `topics`. Default: retention 24 h, no budget, no dedupe. */
+  /**
+   * Options of topics not listed in `topics`. Default: retention 24 h, no budget, publishes
+   * deduped by envelope id for 2 min (`DEFAULT_DEDUPE_WINDOW_MS`).
+   */
   topicDefaults?: TopicOptions;
   /** Envelope size limit and payload schemas. Default 1 MiB, no payload schemas. */
   codec?: EnvelopeCodecOptions;
@@ -24,11 +27,19 @@ export interface TransportOptions {
 
 export const DEFAULT_RETENTION: Required<Pick<RetentionPolicy, 'maxAgeMs'>> = { maxAgeMs: 24 * 60 * 60 * 1000 };
 
+/**
+ * How long a publish is deduped by envelope id by default (ms): 2 min, as NATS JetStream's
+ * duplicate window. Long enough to cover ioredis re-sending an XADD after a reconnect, a caller
+ * retrying an INDETERMINATE publish, and a spool draining after an outage; each record costs about
+ * 240 bytes of Redis memory while it lives (see the README).
+ */
+export const DEFAULT_DEDUPE_WINDOW_MS = 120_000;
+
 export const DEFAULT_LANE_WEIGHTS: Readonly<Record<Priority, number>> = { urgent: 8, high: 4, normal: 2, low: 1 };
 
 export const DEFAULT_TRANSPORT_OPTIONS = {
   namespace: DEFAULT_NAMESPACE,
-  topicDefaults: { partitions: 1, retention: DEFAULT_RETENTION, dedupeWindowMs: 0 } satisfies TopicOptions,
+  topicDefaults: { partitions: 1, retention: DEFAULT_RETENTION, dedupeWindowMs: DEFAULT_DEDUPE_WINDOW_MS } satisfies TopicOptions,
   trimIntervalMs: 10_000,
   backpressureRetryAfterMs: 1_000,
 } as const;

@@ -12,12 +12,11 @@ describe('spool', () => {
     expect(s.push({ id: 'd', w: 1 })).toBe(true);
     expect(s.size()).toBe(5);
     expect(s.length()).toBe(3);
-    expect(s.take()?.id).toBe('a');
-    s.done();
-    expect(s.take()?.id).toBe('b');
-    s.done();
-    expect(s.take()?.id).toBe('d');
-    s.done();
+    for (const id of ['a', 'b', 'd']) {
+      const x = s.take()!;
+      expect(x.id).toBe(id);
+      s.done(x);
+    }
     expect(s.size()).toBe(0);
     expect(s.take()).toBeUndefined();
   });
@@ -28,19 +27,35 @@ describe('spool', () => {
     s.push(2);
     s.push(3);
     expect(s.take()).toBe(1);
-    expect(s.inFlight()).toBe(1);
+    expect(s.inFlight()).toEqual([1]);
     expect(s.size()).toBe(3);
     expect(s.push(4)).toBe(false);
-    expect(s.take()).toBeUndefined(); // one in flight at a time
-    s.putBack();
-    expect(s.inFlight()).toBeUndefined();
+    s.putBack([1]);
+    expect(s.inFlight()).toEqual([]);
     expect(s.size()).toBe(3);
     const order: number[] = [];
     for (let x = s.take(); x !== undefined; x = s.take()) {
       order.push(x);
-      s.done();
+      s.done(x);
     }
     expect(order).toEqual([1, 2, 3]);
+  });
+
+  it('several in flight: the failed ones go back to the front in their order, the sent ones leave', () => {
+    const s = createSpool<number>({ maxEntries: 10 });
+    for (const n of [1, 2, 3, 4, 5]) s.push(n);
+    const batch = [s.take()!, s.take()!, s.take()!];
+    expect(batch).toEqual([1, 2, 3]);
+    expect(s.length()).toBe(5);
+    s.done(2);
+    s.putBack([1, 3]);
+    expect(s.size()).toBe(4);
+    const order: number[] = [];
+    for (let x = s.take(); x !== undefined; x = s.take()) {
+      order.push(x);
+      s.done(x);
+    }
+    expect(order).toEqual([1, 3, 4, 5]);
   });
 
   it('putBack at the very front (nothing shifted yet) still keeps order', () => {
@@ -48,11 +63,13 @@ describe('spool', () => {
     s.push(1);
     s.take();
     s.push(2);
-    s.putBack();
-    expect([s.take(), (s.done(), s.take())]).toEqual([1, 2]);
+    s.push(3);
+    s.take();
+    s.putBack([1, 2]);
+    expect([s.take(), s.take(), s.take()]).toEqual([1, 2, 3]);
   });
 
-  it('shiftWhile and clear leave the in-flight entry alone', () => {
+  it('shiftWhile and clear leave the entries in flight alone', () => {
     const s = createSpool<number>({ maxEntries: 10 });
     for (const n of [1, 2, 3, 4, 5]) s.push(n);
     s.take();
@@ -61,27 +78,34 @@ describe('spool', () => {
     expect(s.peek()).toBe(4);
     expect(s.clear()).toEqual([4, 5]);
     expect(s.size()).toBe(1);
-    expect(s.inFlight()).toBe(1);
-    s.done();
+    expect(s.inFlight()).toEqual([1]);
+    s.done(1);
     expect(s.size()).toBe(0);
-    s.done(); // nothing in flight: no-op
-    s.putBack();
+    s.done(1); // no longer in flight: no-op
+    s.putBack([1]);
     expect(s.size()).toBe(0);
   });
 
-  it('keeps order through many entries (compaction)', () => {
+  it('keeps order through many entries (compaction), also with entries put back after it', () => {
     const s = createSpool<number>({ maxEntries: 100_000 });
     for (let n = 0; n < 10_000; n++) s.push(n);
     const out: number[] = [];
     for (let n = 0; n < 6_000; n++) {
-      out.push(s.take()!);
-      s.done();
+      const x = s.take()!;
+      out.push(x);
+      s.done(x);
     }
     for (let n = 10_000; n < 12_000; n++) s.push(n);
     for (let x = s.take(); x !== undefined; x = s.take()) {
+      if (x % 1_000 === 999 && !out.includes(-x)) {
+        // Fails once: back to the front, then sent.
+        out.push(-x);
+        s.putBack([x]);
+        continue;
+      }
       out.push(x);
-      s.done();
+      s.done(x);
     }
-    expect(out).toEqual(Array.from({ length: 12_000 }, (_, i) => i));
+    expect(out.filter((x) => x >= 0)).toEqual(Array.from({ length: 12_000 }, (_, i) => i));
   });
 });

@@ -1,30 +1,32 @@
 /**
- * A bounded FIFO with one "in flight" slot: the head is taken out to be sent, and either done
- * (gone) or put back at the front, so a failed send keeps its place and order holds. The in-flight
- * entry still counts toward the bound, so putting it back never overflows.
+ * A bounded FIFO whose head entries are taken out to be sent (several at once while draining),
+ * and each either done (gone) or put back at the front, so failed sends keep their place and
+ * order holds. Entries in flight still count toward the bound, so putting them back never
+ * overflows.
  */
 export interface Spool<T> {
   readonly maxEntries: number;
-  /** Weight held, the in-flight entry included. */
+  /** Weight held, the entries in flight included. */
   size(): number;
-  /** Entries held, the in-flight entry included. */
+  /** Entries held, the entries in flight included. */
   length(): number;
   /** Whether an entry of this weight fits now. */
   fits(weight: number): boolean;
   /** Appends; false (and nothing stored) when it does not fit. */
   push(item: T): boolean;
-  /** The next entry to send (not the in-flight one). */
+  /** The next entry to send (not one in flight). */
   peek(): T | undefined;
-  /** Takes the next entry out to send it; undefined when empty or one is already in flight. */
+  /** Takes the next entry out to send it; undefined when none is waiting. */
   take(): T | undefined;
-  inFlight(): T | undefined;
-  /** The in-flight entry was sent: it leaves the spool. */
-  done(): void;
-  /** The in-flight entry failed: it goes back to the front. */
-  putBack(): void;
-  /** Removes waiting entries from the front while `pred` holds (the in-flight one stays). */
+  /** The entries in flight, oldest first. */
+  inFlight(): readonly T[];
+  /** An entry in flight was sent: it leaves the spool. */
+  done(item: T): void;
+  /** Entries in flight that failed (given oldest first) go back to the front, in that order. */
+  putBack(items: readonly T[]): void;
+  /** Removes waiting entries from the front while `pred` holds (those in flight stay). */
   shiftWhile(pred: (item: T) => boolean): T[];
-  /** Removes every waiting entry (the in-flight one stays) and returns them in order. */
+  /** Removes every waiting entry (those in flight stay) and returns them in order. */
   clear(): T[];
 }
 
@@ -42,7 +44,7 @@ export function createSpool<T>(options: SpoolOptions<T>): Spool<T> {
   let items: T[] = [];
   let head = 0;
   let held = 0;
-  let flying: { item: T } | undefined;
+  const flying: T[] = [];
 
   function compact(): void {
     if (head > 1024 && head * 2 > items.length) {
@@ -60,10 +62,17 @@ export function createSpool<T>(options: SpoolOptions<T>): Spool<T> {
     return item;
   }
 
+  function land(item: T): boolean {
+    const i = flying.indexOf(item);
+    if (i < 0) return false;
+    flying.splice(i, 1);
+    return true;
+  }
+
   return {
     maxEntries,
     size: () => held,
-    length: () => items.length - head + (flying ? 1 : 0),
+    length: () => items.length - head + flying.length,
     fits: (w) => held + w <= maxEntries,
     push(item) {
       const w = weight(item);
@@ -74,22 +83,25 @@ export function createSpool<T>(options: SpoolOptions<T>): Spool<T> {
     },
     peek: () => (head < items.length ? items[head] : undefined),
     take() {
-      if (flying) return undefined;
       const item = shift();
-      if (item !== undefined) flying = { item };
+      if (item !== undefined) flying.push(item);
       return item;
     },
-    inFlight: () => flying?.item,
-    done() {
-      if (!flying) return;
-      held -= weight(flying.item);
-      flying = undefined;
+    inFlight: () => flying,
+    done(item) {
+      if (land(item)) held -= weight(item);
     },
-    putBack() {
-      if (!flying) return;
-      if (head > 0) items[--head] = flying.item;
-      else items.unshift(flying.item);
-      flying = undefined;
+    putBack(failed) {
+      const back = failed.filter(land);
+      if (back.length === 0) return;
+      // Unused slots before the head take them back without moving the waiting entries.
+      if (head >= back.length) {
+        head -= back.length;
+        back.forEach((item, i) => (items[head + i] = item));
+      } else {
+        items = [...back, ...items.slice(head)];
+        head = 0;
+      }
     },
     shiftWhile(pred) {
       const out: T[] = [];

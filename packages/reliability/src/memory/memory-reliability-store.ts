@@ -68,7 +68,8 @@ export function createMemoryReliabilityStore(transport: Transport, deadLetterMax
         // Taken out before the await so a concurrent move cannot publish it too; put back if refused.
         const item = list.shift()!;
         try {
-          await transport.publish(pt, item.env, { group, headers: item.headers });
+          // A retry is the same envelope again on purpose: dedupe would take it for a duplicate.
+          await transport.publish(pt, item.env, { group, headers: item.headers, dedupeWindowMs: 0 });
         } catch (error) {
           list.unshift(item);
           throw error;

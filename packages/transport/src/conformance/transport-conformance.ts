@@ -22,8 +22,22 @@ export interface ConformanceSetup {
   peer: () => Promise<Transport>;
 }
 
-/** Longest wait for something a test expects to happen (the suite's tests stay well below it). */
+/**
+ * Longest wait, on the memory backend, for something a test expects to happen. A check that holds
+ * returns at once, so the bound costs a passing test nothing; it only decides how long a stalled
+ * machine may take before the test fails. Backends scale it by their pace.
+ */
 const WAIT_MS = 2_500;
+
+/**
+ * How many times slower than in memory a backend may run on a loaded machine (2 shared cores,
+ * other work running): a Redis server shares the cores with the test process, a Cluster runs
+ * three of them. Scales the waits, and the windows a stall could otherwise close.
+ */
+function paceOf(capabilities: TransportCapabilities): number {
+  if (capabilities.cluster) return 4;
+  return capabilities.durable ? 2 : 1;
+}
 
 let sequence = 0;
 
@@ -58,15 +72,12 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-function eventually<T>(check: () => T | Promise<T>, timeout = WAIT_MS): Promise<T> {
-  return vi.waitFor(check, { timeout, interval: 20 });
-}
-
 
 /**
  * The transport contract suite (see types.ts): every backend runs the same tests, skipping what its
  * `capabilities` do not promise. Each test uses its own topic, group and channel names, so the
- * suite can share one transport and one Redis, and each stays well under 3 s.
+ * suite can share one transport and one Redis, and each stays under 3 s in memory (a slower
+ * backend's windows scale with its pace: see paceOf).
  *
  * ```ts
  * describeTransportConformance('memory', async () => { ... }, { ordering: true, ... });
@@ -77,7 +88,12 @@ export function describeTransportConformance(
   setup: () => Promise<ConformanceSetup>,
   capabilities: TransportCapabilities,
 ): void {
-  describe(`transport conformance: ${name}`, () => {
+  const pace = paceOf(capabilities);
+  const waitMs = WAIT_MS * pace;
+  const eventually = <T>(check: () => T | Promise<T>, timeout = waitMs): Promise<T> => vi.waitFor(check, { timeout, interval: 20 });
+
+  // A failing check must get to report its own message before the test's timeout cuts it off.
+  describe(`transport conformance: ${name}`, { timeout: Math.max(20_000, waitMs * 4) }, () => {
     let env: ConformanceSetup | undefined;
     const consumers: Consumer[] = [];
     const subscriptions: Subscription[] = [];
@@ -242,7 +258,9 @@ export function describeTransportConformance(
             attempts.push({ count: ctx.deliveryCount, streamId: ctx.streamId });
             if (ctx.deliveryCount === 1) throw new Error('first attempt fails');
           },
-          { group, claimIdleMs: 200, claimIntervalMs: 100 },
+          // The pending check below must land before the redelivery: a stall shorter than
+          // claimIdleMs cannot reorder them.
+          { group, claimIdleMs: 300 * pace, claimIntervalMs: 100 },
         );
         const { streamId } = await t.publish(topic, envelope('flaky'));
         await eventually(() => expect(attempts).toHaveLength(1));
@@ -372,6 +390,9 @@ export function describeTransportConformance(
         const t = transport();
         const topic = unique('lease-long');
         const group = unique('group');
+        // A stall longer than claimIdleMs - leaseRenewMs (2/3 of it) lets the reclaimer run before
+        // the renewal: the window scales with the backend's pace.
+        const claimIdleMs = 300 * pace;
         const runs = new Map<string, number>();
         let running = 0;
         let most = 0;
@@ -380,15 +401,15 @@ export function describeTransportConformance(
           running++;
           most = Math.max(most, running);
           expect(ctx.deliveryCount).toBe(1);
-          await sleep(700);
+          await sleep(claimIdleMs * 3.5);
           running--;
         };
-        const opts = { group, claimIdleMs: 200, claimIntervalMs: 50, concurrency: 2 };
+        const opts = { group, claimIdleMs, claimIntervalMs: 50, concurrency: 2 };
         const a = consume(topic, handler, opts);
         const b = consume(topic, handler, opts);
         await Promise.all([a.ready(), b.ready()]);
         await t.publishBatch(topic, envelopes(4));
-        await eventually(() => expect(a.counters().acked + b.counters().acked).toBe(4), WAIT_MS * 2);
+        await eventually(() => expect(a.counters().acked + b.counters().acked).toBe(4), waitMs * 2);
         await settled(topic, group);
         expect([...runs.values()]).toEqual([1, 1, 1, 1]);
         expect(a.counters().reclaimed + b.counters().reclaimed).toBe(0);
@@ -406,9 +427,11 @@ export function describeTransportConformance(
           await t.publishBatch(topic, envelopes(5, { priority }));
         }
         await eventually(() => expect(c.inFlight()).toBe(1));
+        // Read-ahead reaches the window however slowly; the sleep then gives an over-read time to
+        // show (a stall only lengthens it).
+        await eventually(async () => expect((await groupStats(topic, group)).pending).toBe(2));
         await sleep(300);
-        const g = await groupStats(topic, group);
-        expect(g.pending).toBe(2);
+        expect((await groupStats(topic, group)).pending).toBe(2);
         gate.resolve();
         await eventually(() => expect(c.counters().acked).toBe(20));
       });
@@ -719,6 +742,16 @@ export function describeTransportConformance(
         expect(handled).toEqual([sent.id]);
       });
 
+      it('dedupes by default: the same envelope published twice (a retry, a resent XADD) is one entry', async () => {
+        const t = transport();
+        const topic = unique('dedupe-default');
+        const sent = envelope('resent');
+        const first = await t.publish(topic, sent);
+        const second = await t.publish(topic, sent);
+        expect(second).toEqual({ ...first, duplicate: true });
+        expect((await t.stats(topic)).length).toBe(1);
+      });
+
       it('a publish with dedupeWindowMs 0 is never a duplicate', async () => {
         const t = transport();
         const topic = unique('dedupe-off');
@@ -816,6 +849,24 @@ export function describeTransportConformance(
         expect(stats.length).toBe(2);
         expect(stats.firstId).toBe(results[3]!.streamId);
         expect(stats.droppedUnacked).toBe(2);
+      });
+
+      it('lag counts only entries still in the stream: after a hard-cap drop, a group that read everything left has lag 0', async () => {
+        const t = transport();
+        const topic = unique('hardcap-lag');
+        const group = unique('group');
+        await t.publishBatch(topic, envelopes(20));
+        const slow = consume(topic, () => never(), { group, concurrency: 1 });
+        await eventually(async () => expect((await groupStats(topic, group)).pending).toBe(2));
+        // Drops the 2 entries held by the slow consumer and 13 it never read.
+        expect(await t.trim(topic, { hardMaxLen: 5 })).toEqual({ trimmed: 15, droppedUnacked: 15 });
+        // Its last delivered entry lies before the first one left: all 5 left are lag.
+        expect((await groupStats(topic, group)).lag).toBe(5);
+        await slow.close(0);
+        const handled: string[] = [];
+        consume(topic, (m) => void handled.push(m.id), { group });
+        await eventually(() => expect(handled).toHaveLength(5));
+        await eventually(async () => expect((await groupStats(topic, group)).lag).toBe(0));
       });
 
       it('with acks out of order, maxLen removes only what an earlier trim proved to be acked', async () => {

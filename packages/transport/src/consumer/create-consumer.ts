@@ -139,6 +139,8 @@ export function createConsumer(topic: string, handler: Handler, options: Consume
       memberTimer = setInterval(() => void owner.tick(), o.membershipIntervalMs);
       memberTimer.unref?.();
     } else startReader(0);
+    // Ready once the groups exist: a group created at `$` after ready() could miss a publish.
+    await Promise.all([...readers.values()].map((r) => r.groupsReady?.catch(() => undefined)));
     claimTimer = setInterval(() => void reclaimer.pass(), o.claimIntervalMs);
     claimTimer.unref?.();
     void reclaimer.pass();

@@ -1,17 +1,8 @@
 import type { Priority } from '@agentbus/schema';
 import type { DeliveryContext, Headers } from '../types';
-import { attemptOf } from './delivery-headers';
-
-export interface DeliveryFields {
-  topic: string;
-  partition: number;
-  streamId: string;
-  deliveryCount: number;
-  headers: Headers | undefined;
-  lane: Priority;
-  group: string;
-  consumer: string;
-}
+import { attemptOf, parseHeaders } from './delivery-headers';
+import type { HeldEntry } from './held-entry';
+import type { LeaseKeeper } from './lease-keeper';
 
 /**
  * The context of one running handler. Its AbortController is made only when the handler reads
@@ -32,19 +23,25 @@ export class Delivery implements DeliveryContext {
   timer: NodeJS.Timeout | undefined;
   private controller: AbortController | undefined;
 
+  // Built per delivery on the hot path: fields straight from the held entry, no closure.
   constructor(
-    fields: DeliveryFields,
-    private readonly renew: () => Promise<boolean>,
+    topic: string,
+    group: string,
+    consumer: string,
+    lane: Priority,
+    private readonly entry: HeldEntry,
+    private readonly keeper: LeaseKeeper,
   ) {
-    this.topic = fields.topic;
-    this.partition = fields.partition;
-    this.streamId = fields.streamId;
-    this.deliveryCount = fields.deliveryCount;
-    this.attempt = attemptOf(fields.headers);
-    this.headers = fields.headers;
-    this.lane = fields.lane;
-    this.group = fields.group;
-    this.consumer = fields.consumer;
+    const headers = parseHeaders(entry.headers);
+    this.topic = topic;
+    this.partition = entry.lane.reader.partition;
+    this.streamId = entry.id;
+    this.deliveryCount = entry.deliveryCount;
+    this.attempt = attemptOf(headers);
+    this.headers = headers;
+    this.lane = lane;
+    this.group = group;
+    this.consumer = consumer;
   }
 
   get signal(): AbortSignal {
@@ -53,7 +50,7 @@ export class Delivery implements DeliveryContext {
   }
 
   extend(): Promise<boolean> {
-    return this.renew();
+    return this.keeper.extend(this.entry);
   }
 
   abort(reason: Error): void {

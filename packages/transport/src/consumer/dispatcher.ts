@@ -136,19 +136,7 @@ export class Dispatcher {
 
   private run(entry: HeldEntry, env: Envelope): void {
     const d = this.d;
-    const delivery = new Delivery(
-      {
-        topic: d.topic,
-        partition: entry.lane.reader.partition,
-        streamId: entry.id,
-        deliveryCount: entry.deliveryCount,
-        headers: parseHeaders(entry.headers),
-        lane: this.laneOf(entry, env),
-        group: d.group,
-        consumer: d.consumer,
-      },
-      () => d.keeper.extend(entry),
-    );
+    const delivery = new Delivery(d.topic, d.group, d.consumer, this.laneOf(entry, env), entry, d.keeper);
     entry.delivery = delivery;
     d.hooks.onDeliver?.(d.topic, env, delivery);
     const started = d.hooks.onAck ? performance.now() : 0;

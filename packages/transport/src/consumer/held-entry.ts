@@ -46,5 +46,7 @@ export interface PartitionReader {
   fence?: { key: string; token: string };
   fenceConfirmedAt: number;
   loop?: Promise<void>;
+  /** Settles once its groups exist (a consumer is ready when its first readers' are). */
+  groupsReady?: Promise<void>;
   key: string;
 }

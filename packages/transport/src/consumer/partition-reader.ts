@@ -107,12 +107,16 @@ async function readOnce(ctx: ReaderContext, reader: PartitionReader, free: numbe
     ...(reader.fence ? { fence: reader.fence } : {}),
   };
   const sent = performance.now();
-  const res = await ctx.backend.readLanes(req);
+  const res = await ctx.backend.readLanes({
+    ...req,
+    wait: { blockMs: ctx.blockMs, signal: reader.abort.signal, readerKey: reader.key },
+  });
   if (res.kind === 'fenced') {
     ctx.onFenced(reader);
     return;
   }
   if (res.kind === 'empty') {
+    if (!res.lastIds) return;
     await ctx.backend.waitForEntries({
       streams: req.streams,
       after: res.lastIds,
@@ -134,7 +138,8 @@ async function readOnce(ctx: ReaderContext, reader: PartitionReader, free: numbe
 export async function runReader(ctx: ReaderContext, reader: PartitionReader): Promise<void> {
   let backoff = 50;
   try {
-    await ensureGroups(ctx, reader);
+    reader.groupsReady = ensureGroups(ctx, reader);
+    await reader.groupsReady;
     await readOwnPending(ctx, reader);
   } catch (error) {
     ctx.report(error);

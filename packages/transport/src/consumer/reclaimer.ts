@@ -40,7 +40,7 @@ export class Reclaimer {
         if (!d.running() || !reader.active || d.window.room() <= 0) return;
         try {
           await this.claimStream(reader, lane.stream);
-          if (d.reapIdleMs > 0) await d.backend.reap(lane.stream, d.group, d.reapIdleMs);
+          if (d.reapIdleMs > 0) await d.backend.reap(lane.stream, d.group, d.reapIdleMs, d.consumer);
         } catch (error) {
           d.report(error);
         }

@@ -72,11 +72,18 @@ export interface LaneReadRequest {
   budget: number;
   /** Read only while `key` holds `token` (the partition lease). */
   fence?: { key: string; token: string };
+  /**
+   * When nothing is new, wait up to `blockMs` (on the reader's own connection). A backend that
+   * can read what arrives without breaking the fence returns it; otherwise it answers `empty`
+   * with the ids to wait on (`waitForEntries`).
+   */
+  wait?: { blockMs: number; signal?: AbortSignal; readerKey?: string };
 }
 
 export type LaneReadResult =
   | { kind: 'entries'; results: ReadResult[] }
-  | { kind: 'empty'; lastIds: string[] }
+  /** `lastIds`: each stream's newest id to wait on; absent when the backend waited already. */
+  | { kind: 'empty'; lastIds?: string[] }
   | { kind: 'fenced' };
 
 export interface WaitRequest {
@@ -145,8 +152,11 @@ export interface StreamBackend {
   takeOver(stream: string, group: string, consumer: string, cursor: string, count: number): Promise<{ next: string; moved: number }>;
   /** Delivery counts of entries pending for `consumer` (for its own pending read at start). */
   deliveryCounts(stream: string, group: string, ids: readonly string[]): Promise<Map<string, number>>;
-  /** Removes consumers idle longer than `idleMs` that have nothing pending; returns their names. */
-  reap(stream: string, group: string, idleMs: number): Promise<string[]>;
+  /**
+   * Removes consumers idle longer than `idleMs` that have nothing pending, never `keep` (the caller,
+   * which may have waited long on XREAD without touching the group); returns their names.
+   */
+  reap(stream: string, group: string, idleMs: number, keep?: string): Promise<string[]>;
   info(stream: string): Promise<Omit<LaneStats, 'lane'>>;
   /** Applies retention; never trims past the oldest entry a group has not acked, except a hard cap. */
   trim(stream: string, policy: RetentionPolicy, now: number, droppedKey: string): Promise<TrimResult>;

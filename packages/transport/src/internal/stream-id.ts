@@ -54,3 +54,22 @@ export function compareStreamIds(a: string, b: string): number {
   const d = Number(i < 0 ? a : a.slice(0, i)) - Number(j < 0 ? b : b.slice(0, j));
   return d !== 0 ? d : Number(i < 0 ? 0 : a.slice(i + 1)) - Number(j < 0 ? 0 : b.slice(j + 1));
 }
+
+/** What a lane stream holds, as far as a group's lag is concerned. */
+export interface StreamExtent {
+  length: number;
+  firstId: string | null;
+  lastId: string | null;
+}
+
+/**
+ * A group's lag counting only entries still in the stream. Redis 7 derives lag from the entries
+ * ever added minus those the group read, so entries a hard cap removed before the group read
+ * them stay in it for good and a lag alert never clears; bounded by what the stream holds, a
+ * group that read everything left has lag 0.
+ */
+export function presentLag(lag: number | null, lastDeliveredId: string, s: StreamExtent): number | null {
+  if (s.length === 0 || s.lastId === null || compareStreamIds(lastDeliveredId, s.lastId) >= 0) return 0;
+  if (s.firstId !== null && compareStreamIds(lastDeliveredId, s.firstId) < 0) return s.length;
+  return lag === null ? null : Math.min(lag, s.length);
+}

@@ -9,7 +9,7 @@ import {
   type KeyBuilder,
   type Priority,
 } from '@agentbus/schema';
-import { DEFAULT_RETENTION } from '../options';
+import { DEFAULT_DEDUPE_WINDOW_MS, DEFAULT_RETENTION } from '../options';
 import { partitionFor } from '../partition';
 import type { PublishOptions, PublishResult, RetentionPolicy, TopicOptions } from '../types';
 import type { AddOutcome, AddRequest } from './stream-backend';
@@ -48,7 +48,7 @@ export function resolveTopic(keys: KeyBuilder, topic: string, o: TopicOptions): 
     partitions,
     retention: o.retention ?? DEFAULT_RETENTION,
     maxBacklog: o.maxBacklog ?? 0,
-    dedupeWindowMs: o.dedupeWindowMs ?? 0,
+    dedupeWindowMs: o.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS,
     targets: names.map((name) => {
       const lanes = Object.fromEntries(PRIORITIES.map((p) => [p, keys.lane(name, p)])) as Record<Priority, string>;
       return { name, lanes, budget: PRIORITIES.map((p) => lanes[p]) };

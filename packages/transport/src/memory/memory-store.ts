@@ -52,6 +52,8 @@ export interface StoreState {
   readonly blocked: Set<BlockedRead>;
   readonly channels: SubscriberMap;
   readonly patterns: SubscriberMap;
+  /** `strings.size` after the last sweep of expired strings; the next sweep runs at twice it. */
+  sweptAt: number;
 }
 
 const states = new WeakMap<MemoryStore, StoreState>();
@@ -68,6 +70,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     blocked: new Set(),
     channels: new Map(),
     patterns: new Map(),
+    sweptAt: 0,
   });
   return store;
 }
@@ -94,9 +97,27 @@ export function getString(state: StoreState, key: string, nowMs: number): string
   return live(state.strings, key, nowMs)?.value;
 }
 
+/** Fewest strings before expired ones are swept: small stores are not worth a pass. */
+const SWEEP_MIN = 1_024;
+
+/**
+ * Removes expired strings once the map doubled since the last sweep. Dedupe records are written
+ * once and never read again, so expiring them only on read (as `live` does) would keep every
+ * record of every publish; sweeping at each doubling costs O(1) amortised per SET and keeps at
+ * most about twice the live records, as Redis's active expiry does.
+ */
+function sweepExpired(state: StoreState, nowMs: number): void {
+  if (state.strings.size < Math.max(SWEEP_MIN, state.sweptAt * 2)) return;
+  for (const [key, v] of state.strings) {
+    if (v.expiresAt !== null && nowMs > v.expiresAt) state.strings.delete(key);
+  }
+  state.sweptAt = state.strings.size;
+}
+
 /** SET key value [PX ttlMs]. */
 export function setString(state: StoreState, key: string, value: string, nowMs: number, ttlMs?: number): void {
   state.strings.set(key, { value, expiresAt: ttlMs !== undefined && ttlMs > 0 ? nowMs + ttlMs : null });
+  sweepExpired(state, nowMs);
 }
 
 /** INCRBY (keeps the key's expiry); returns the new value. */

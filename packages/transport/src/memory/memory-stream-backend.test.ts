@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AddOutcome, StreamBackend } from '../internal/stream-backend';
-import { createMemoryStore } from './memory-store';
+import { createMemoryStore, storeState } from './memory-store';
 import { createMemoryStreamBackend } from './memory-stream-backend';
 
 const S = '{agentbus:orders}:stream';
@@ -257,6 +257,7 @@ describe('memory stream backend: reap', () => {
     await read(backend, 'ghost');
     clock.advance(60_000);
     await read(backend, 'fresh');
+    expect(await backend.reap(S, 'g', 30_000, 'ghost')).toEqual([]);
     expect(await backend.reap(S, 'g', 30_000)).toEqual(['ghost']);
     const g = await groupInfo(backend);
     expect(g.consumers.map((c) => c.name)).toEqual(['busy', 'fresh']);
@@ -352,6 +353,19 @@ describe('memory stream backend: publish script (dedupe, budget)', () => {
     expect(third.kind).toBe('added');
     expect(idOf(third)).not.toBe(idOf(first));
     expect((await backend.info(S)).length).toBe(3);
+  });
+
+  it('dedupe records that expired are swept as records accumulate, not kept until read', async () => {
+    const { backend, clock, store } = setup();
+    const add = (i: number) => backend.add({ stream: S, raw: 'x', dedupeKey: `{agentbus:orders}:dedupe:${i}`, dedupeWindowMs: 1_000 });
+    for (let i = 0; i < 1_000; i++) await add(i);
+    clock.advance(1_001);
+    // Their records expired; the next doubling of the map sweeps them.
+    for (let i = 1_000; i < 1_100; i++) await add(i);
+    const strings = storeState(store).strings;
+    expect(strings.size).toBe(100);
+    // Live records are kept and still dedupe.
+    expect((await add(1_099)).kind).toBe('duplicate');
   });
 
   it('does not dedupe without a window', async () => {

@@ -333,14 +333,14 @@ export function createMemoryStreamBackend(
       return counts;
     },
 
-    async reap(streamName, groupName, idleMs) {
+    async reap(streamName, groupName, idleMs, keep) {
       assertOpen();
       const group = state.streams.get(streamName)?.groups.get(groupName);
       if (!group) return [];
       const t = now();
       const removed: string[] = [];
       for (const consumer of group.consumers.values()) {
-        if (consumer.pending.size === 0 && t - consumer.seenTime >= idleMs) {
+        if (consumer.name !== keep && consumer.pending.size === 0 && t - consumer.seenTime >= idleMs) {
           group.consumers.delete(consumer.name);
           removed.push(consumer.name);
         }

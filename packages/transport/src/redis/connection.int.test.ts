@@ -2,7 +2,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import { createEnvelope, ERROR_CODES } from '@agentbus/schema';
-import { connectionOptionsFromEnv, connectRedis, createRedisClient, describeTarget, type RedisClient } from './connection';
+import { connectionOptionsFromEnv, connectRedis, createRedisClient, describeTarget, resolveConnection, type RedisClient } from './connection';
 import { createRedisTransport } from '../redis-transport';
 
 async function freePort(): Promise<number> {
@@ -122,5 +122,46 @@ describe('connections', () => {
     expect(describeTarget({ url: 'redis://u:secret@h:7/2' })).toBe('Redis at h:7');
     expect(describeTarget({ clusterNodes: ['a:1', 'b:2'] })).toBe('Redis Cluster a:1,b:2');
     expect(describeTarget({ sentinel: { name: 'mymaster', sentinels: [] } })).toBe('Redis Sentinel master mymaster');
+  });
+
+  it('createRedisTransport without a url connects where REDIS_URL says (as createTransport does)', async () => {
+    const url = inject('redisUrl');
+    const saved = process.env.REDIS_URL;
+    process.env.REDIS_URL = url;
+    const t = createRedisTransport({ namespace: `t-env-${process.pid}-${Date.now()}`, connectTimeoutMs: 2000, maxRetriesPerRequest: 1 });
+    const raw = new Redis(url);
+    try {
+      await t.publish('orders', createEnvelope({ type: 'x', from: 'a', payload: 1 }));
+      expect((t.redis as Redis).options.port).toBe(Number(new URL(url).port));
+      expect(await raw.xlen(t.keys.lane('orders', 'normal'))).toBe(1);
+    } finally {
+      if (saved === undefined) delete process.env.REDIS_URL;
+      else process.env.REDIS_URL = saved;
+      raw.disconnect();
+      await t.close();
+    }
+  });
+
+  it('errors say which target was used and where it came from (REDIS_URL, an option, the default)', async () => {
+    const port = await freePort();
+    const t = createRedisTransport({ env: { REDIS_URL: `redis://127.0.0.1:${port}` }, maxRetriesPerRequest: 0, connectTimeoutMs: 500 });
+    const err = await t.publish('orders', createEnvelope({ type: 'x', from: 'a', payload: 1 })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ERROR_CODES.CONNECTION_FAILED });
+    expect((err as Error).message).toContain(`Redis at 127.0.0.1:${port} (REDIS_URL)`);
+    await t.close();
+
+    const env = { REDIS_URL: 'redis://env:1', REDIS_CLUSTER_NODES: 'c:1,d:2' };
+    expect(resolveConnection({ url: 'redis://h:7', env }).where).toBe('Redis at h:7 (url option)');
+    expect(resolveConnection({ env }).where).toBe('Redis Cluster c:1,d:2 (REDIS_CLUSTER_NODES)');
+    expect(resolveConnection({ env: { REDIS_URL: 'redis://env:1' } })).toMatchObject({ options: { url: 'redis://env:1' }, where: 'Redis at env:1 (REDIS_URL)' });
+    expect(resolveConnection({ env: {} }).where).toBe('Redis at 127.0.0.1:6379 (the default: neither the url option nor REDIS_URL is set)');
+    expect(resolveConnection({ clusterNodes: 'a:1', env }).where).toBe('Redis Cluster a:1 (clusterNodes option)');
+    const sentinel = { name: 'm', sentinels: [] };
+    expect(resolveConnection({ sentinel, env: {} }).where).toBe('Redis Sentinel master m (sentinel option)');
+    expect(resolveConnection({ sentinel, env }).options.url).toBe('redis://env:1');
+    const given = createRedisTransport({ client: client('redis://127.0.0.1:1') });
+    const down = await given.health();
+    expect(down.error).toContain('Redis at 127.0.0.1:1 (client option)');
+    await given.close();
   });
 });

@@ -37,6 +37,11 @@ export interface RedisConnectionOptions {
   protocol?: 2 | 3;
   /** ioredis pipelines commands issued in the same tick on its own. Default true. */
   autoPipelining?: boolean;
+  /**
+   * Where `REDIS_URL` and `REDIS_CLUSTER_NODES` are read when no `url`, `clusterNodes` or
+   * `sentinel` is given. Default `process.env`.
+   */
+  env?: NodeJS.ProcessEnv;
   /** Anything else for ioredis (escape hatch). */
   redis?: RedisOptions;
 }
@@ -128,11 +133,40 @@ export function describeTarget(options: RedisConnectionOptions): string {
   return `Redis at ${o.host}:${o.port}`;
 }
 
+/** Connection options with the target settled, and where that target came from. */
+export interface ResolvedConnection {
+  options: RedisConnectionOptions;
+  /** The target and its source, e.g. `Redis at 10.0.0.5:6379 (REDIS_URL)`: errors name it. */
+  where: string;
+}
+
+/**
+ * Settles where to connect, the same way for `createTransport`, `createRedisTransport` and
+ * `createRedisClient`: a target in the options (`url`, `clusterNodes`, `sentinel`) wins; else
+ * `REDIS_CLUSTER_NODES`, else `REDIS_URL`, else redis://127.0.0.1:6379. A Sentinel without a
+ * `url` takes its credentials from `REDIS_URL`.
+ */
+export function resolveConnection(options: RedisConnectionOptions = {}): ResolvedConnection {
+  const env = options.env ?? process.env;
+  const named = (o: RedisConnectionOptions, source: string): ResolvedConnection => ({ options: o, where: `${describeTarget(o)} (${source})` });
+  if (options.clusterNodes) return named(options, 'clusterNodes option');
+  if (options.sentinel) {
+    if (options.url || !env.REDIS_URL) return named(options, 'sentinel option');
+    return named({ ...options, url: env.REDIS_URL }, 'sentinel option, credentials from REDIS_URL');
+  }
+  if (options.url) return named(options, 'url option');
+  if (env.REDIS_CLUSTER_NODES) return named({ ...options, clusterNodes: env.REDIS_CLUSTER_NODES }, 'REDIS_CLUSTER_NODES');
+  if (env.REDIS_URL) return named({ ...options, url: env.REDIS_URL }, 'REDIS_URL');
+  return named(options, 'the default: neither the url option nor REDIS_URL is set');
+}
+
 /**
  * Creates an ioredis client (standalone, Cluster or Sentinel), not yet connected: the first
- * command connects. Scripts are registered on it.
+ * command connects. Scripts are registered on it. Without a target in the options it connects
+ * where `REDIS_CLUSTER_NODES` or `REDIS_URL` say (see `resolveConnection`).
  */
-export function createRedisClient(options: RedisConnectionOptions = {}): RedisClient {
+export function createRedisClient(given: RedisConnectionOptions = {}): RedisClient {
+  const options = resolveConnection(given).options;
   const o = { ...DEFAULT_REDIS_CONNECTION_OPTIONS, ...options };
   for (const name of ['connectTimeoutMs', 'healthTimeoutMs'] as const) {
     if (!(o[name] > 0 && Number.isFinite(o[name]))) {
@@ -204,8 +238,8 @@ export function lastConnectionError(client: RedisClient): Error | undefined {
  * Connects and waits until the client is ready; fails with one typed error (refused, auth, TLS,
  * timeout) instead of retrying forever.
  */
-export async function connectRedis(client: RedisClient, options: RedisConnectionOptions = {}): Promise<void> {
-  const where = describeTarget(options);
+export async function connectRedis(client: RedisClient, given: RedisConnectionOptions = {}): Promise<void> {
+  const { options, where } = resolveConnection(given);
   if (client.status === 'ready') return;
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_REDIS_CONNECTION_OPTIONS.connectTimeoutMs;
   let timer: NodeJS.Timeout | undefined;

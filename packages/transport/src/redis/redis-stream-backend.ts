@@ -8,7 +8,6 @@ import type {
   LaneReadResult,
   MembershipBackend,
   WaitRequest,
-  RawEntry,
   ReadRequest,
   ReadResult,
   StreamBackend,
@@ -18,22 +17,13 @@ import { DEFAULT_REDIS_CONNECTION_OPTIONS, type RedisClient } from './connection
 import { toAgentbusError } from './redis-errors';
 import { PUBLISH_BACKPRESSURE, PUBLISH_DUPLICATE, READ_EMPTY, READ_FENCED, type ReadLanesReply } from './scripts';
 import { readHealth } from './health';
+import { presentLag } from '../internal/stream-id';
+import { entryOf } from './stream-reply';
+import { createUnfencedLaneReader } from './unfenced-lane-reader';
 import { redisTrim } from './redis-trim';
 
 type StreamReply = Array<[string, Array<[string, string[] | null]>]> | null;
 
-function entryOf(item: [string, string[] | null]): RawEntry {
-  const fields = item[1];
-  let raw: string | null = null;
-  let headers: string | null = null;
-  if (fields) {
-    for (let i = 0; i < fields.length; i += 2) {
-      if (fields[i] === 'env') raw = fields[i + 1] ?? null;
-      else if (fields[i] === 'hdr') headers = fields[i + 1] ?? null;
-    }
-  }
-  return headers === null ? { id: item[0], raw } : { id: item[0], raw, headers };
-}
 
 function flatToRecord(flat: unknown[]): Record<string, unknown> {
   const r: Record<string, unknown> = {};
@@ -69,7 +59,23 @@ export function createRedisStreamBackend(
     return { kind: 'added', streamId: String(value) };
   }
 
+  /**
+   * A write's failure as the caller should read it. A write issued while connected went out on
+   * the socket: when the connection then drops, Redis may have run it before the reply was lost,
+   * so "connection failed" would read as "not written" and a retry could double it.
+   */
+  const writeFailure = (error: unknown, sentConnected: boolean): never => {
+    const e = toAgentbusError(error, where);
+    if (!sentConnected || e.code !== ERROR_CODES.CONNECTION_FAILED || closed) throw e;
+    throw new AgentbusError(
+      ERROR_CODES.INDETERMINATE,
+      `the connection to ${where} dropped after a publish was sent and before its answer: it may or may not have been written. Publish it again unchanged (it dedupes by envelope id within dedupeWindowMs), or raise maxRetriesPerRequest to let ioredis re-send it`,
+      { cause: e },
+    );
+  };
+
   async function add(req: AddRequest): Promise<AddOutcome> {
+    const sentConnected = client.status === 'ready';
     try {
       if (isFast(req)) {
         const id = req.headers
@@ -93,7 +99,7 @@ export function createRedisStreamBackend(
       );
       return outcome(reply);
     } catch (error) {
-      return fail(error);
+      return writeFailure(error, sentConnected);
     }
   }
 
@@ -124,12 +130,40 @@ export function createRedisStreamBackend(
   }
 
   function releaseReader(key: string): void {
+    unfenced.forget(key);
     const r = readers.get(key);
     if (r) {
       readers.delete(key);
       r.disconnect();
     }
   }
+
+  async function read(req: ReadRequest): Promise<ReadResult[]> {
+    if (closed) throw new AgentbusError(ERROR_CODES.CLOSED, 'transport closed');
+    if (req.signal?.aborted) return [];
+    const args: (string | number)[] = ['GROUP', req.group, req.consumer, 'COUNT', req.count];
+    const blocking = req.blockMs > 0;
+    if (blocking) args.push('BLOCK', req.blockMs);
+    args.push('STREAMS', ...req.streams, ...req.ids);
+    const conn = blocking ? readerFor(req.readerKey) : client;
+    const onAbort = () => {
+      if (req.readerKey !== undefined) releaseReader(req.readerKey);
+    };
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    let reply: StreamReply;
+    try {
+      reply = (await (conn as Redis).call('XREADGROUP', ...args)) as StreamReply;
+    } catch (error) {
+      if (req.signal?.aborted) return [];
+      return fail(error);
+    } finally {
+      req.signal?.removeEventListener('abort', onAbort);
+    }
+    if (!reply) return [];
+    return reply.map(([stream, items]) => ({ stream, entries: items.map(entryOf) }));
+  }
+
+  const unfenced = createUnfencedLaneReader(client, fail, (req) => read(req));
 
   return {
     add,
@@ -145,11 +179,12 @@ export function createRedisStreamBackend(
         if (r.headers) pipeline.xadd(r.stream, '*', 'env', r.raw, 'hdr', r.headers);
         else pipeline.xadd(r.stream, '*', 'env', r.raw);
       }
-      const replies = await pipeline.exec().catch(fail);
+      const sentConnected = client.status === 'ready';
+      const replies = await pipeline.exec().catch((error: unknown) => writeFailure(error, sentConnected));
       const outcomes: AddOutcome[] = new Array(reqs.length);
       for (let i = 0; i < reqs.length; i++) {
         const [error, id] = replies![i]!;
-        if (error) fail(error);
+        if (error) writeFailure(error, sentConnected);
         outcomes[i] = { kind: 'added', streamId: id as string };
       }
       return outcomes;
@@ -164,30 +199,7 @@ export function createRedisStreamBackend(
       }
     },
 
-    async read(req: ReadRequest): Promise<ReadResult[]> {
-      if (closed) throw new AgentbusError(ERROR_CODES.CLOSED, 'transport closed');
-      if (req.signal?.aborted) return [];
-      const args: (string | number)[] = ['GROUP', req.group, req.consumer, 'COUNT', req.count];
-      const blocking = req.blockMs > 0;
-      if (blocking) args.push('BLOCK', req.blockMs);
-      args.push('STREAMS', ...req.streams, ...req.ids);
-      const conn = blocking ? readerFor(req.readerKey) : client;
-      const onAbort = () => {
-        if (req.readerKey !== undefined) releaseReader(req.readerKey);
-      };
-      req.signal?.addEventListener('abort', onAbort, { once: true });
-      let reply: StreamReply;
-      try {
-        reply = (await (conn as Redis).call('XREADGROUP', ...args)) as StreamReply;
-      } catch (error) {
-        if (req.signal?.aborted) return [];
-        return fail(error);
-      } finally {
-        req.signal?.removeEventListener('abort', onAbort);
-      }
-      if (!reply) return [];
-      return reply.map(([stream, items]) => ({ stream, entries: items.map(entryOf) }));
-    },
+    read,
 
     async ack(group, acks) {
       const calls: Promise<unknown>[] = [];
@@ -203,6 +215,7 @@ export function createRedisStreamBackend(
 
     async readLanes(req: LaneReadRequest): Promise<LaneReadResult> {
       if (closed) throw new AgentbusError(ERROR_CODES.CLOSED, 'transport closed');
+      if (!req.fence) return unfenced.read(req);
       const keys = req.fence ? [...req.streams, req.fence.key] : [...req.streams];
       let reply: ReadLanesReply;
       try {
@@ -294,9 +307,9 @@ export function createRedisStreamBackend(
 
     deliveryCounts,
 
-    async reap(stream, group, idleMs) {
+    async reap(stream, group, idleMs, keep = '') {
       try {
-        return await client.agentbus_reap_v1(stream, group, idleMs, '');
+        return await client.agentbus_reap_v1(stream, group, idleMs, keep);
       } catch (error) {
         return fail(error);
       }
@@ -317,10 +330,11 @@ export function createRedisStreamBackend(
       const consumersRaw = await Promise.all(
         groupsRaw.map((g) => client.call('XINFO', 'CONSUMERS', stream, String(g.name)) as Promise<unknown[][]>),
       );
+      const extent = { length: Number(s.length), firstId: first ? first[0] : null, lastId: last ? last[0] : null };
       const groups: GroupInfo[] = groupsRaw.map((g, i) => ({
         name: String(g.name),
         pending: Number(g.pending),
-        lag: g.lag === undefined || g.lag === null ? null : Number(g.lag),
+        lag: presentLag(g.lag === undefined || g.lag === null ? null : Number(g.lag), String(g['last-delivered-id']), extent),
         lastDeliveredId: String(g['last-delivered-id']),
         consumers: consumersRaw[i]!.map(flatToRecord).map((c) => ({
           name: String(c.name),
@@ -328,13 +342,7 @@ export function createRedisStreamBackend(
           idleMs: Number(c.idle),
         })),
       }));
-      return {
-        stream,
-        length: Number(s.length),
-        firstId: first ? first[0] : null,
-        lastId: last ? last[0] : null,
-        groups,
-      };
+      return { stream, ...extent, groups };
     },
 
     async trim(stream, policy: RetentionPolicy, now, droppedKey): Promise<TrimResult> {
