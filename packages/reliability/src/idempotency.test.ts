@@ -216,7 +216,8 @@ describe('idempotency guard (memory backend)', () => {
       // reclaimed soon after, then finds the id done.
       { group: 'billing', blockMs: 10, claimIdleMs: 50, claimIntervalMs: 20 },
     );
-    await vi.waitFor(() => expect(consumer.counters().acked).toBe(2), { timeout: 5_000 });
+    // At least 2: with claimIdleMs 50 a stalled event loop may let a copy be reclaimed before its ack lands (at-least-once); the side effect still runs once.
+    await vi.waitFor(() => expect(consumer.counters().acked).toBeGreaterThanOrEqual(2), { timeout: 5_000 });
     await consumer.close();
     expect(effects).toEqual([env.id]);
   });
