@@ -4,7 +4,7 @@ import type { RedisServerOptions } from './types';
 export const REDIS_PRESETS = Object.freeze({
   /** No persistence: fastest, data gone on kill. */
   default: Object.freeze({}),
-  /** AOF fsynced on every write: nothing acknowledged is lost on kill -9. */
+  /** AOF fsynced on every write: nothing acknowledged is lost on kill -9 (the AOF alone gives that) nor on a machine crash. */
   durable: Object.freeze({ appendonly: true, appendfsync: 'always' }),
   /** AOF fsynced once a second: what most production setups run, up to ~1 s lost on a crash. */
   everysec: Object.freeze({ appendonly: true, appendfsync: 'everysec' }),
