@@ -30,9 +30,14 @@ export class DeliveryWindow {
     return this.size - this.inFlight - this.buffered;
   }
 
-  /** Buffers an entry unless it is held already (a reclaim or a pending read can return one). */
+  /**
+   * Buffers an entry unless it is held already (a reclaim or a pending read can return one), or
+   * its reader was stopped while the read was on its way: such an entry stays pending for this
+   * consumer, and the partition's next owner takes it over. Buffering it would hold room of the
+   * window that no reader ever frees.
+   */
   enqueue(lane: LaneQueue, entry: HeldEntry): boolean {
-    if (this.keeper.has(lane.stream, entry.id)) return false;
+    if (!lane.reader.active || this.keeper.has(lane.stream, entry.id)) return false;
     this.keeper.add(entry);
     lane.queue.push(entry);
     this.buffered++;
