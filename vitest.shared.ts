@@ -16,6 +16,16 @@ export function luaAsText(): VitePlugin {
 export interface PackageTestOptions {
   /** Minimum line coverage for the package. Default 90. */
   lines?: number;
+  /**
+   * Minimum branch coverage for the package. Default 80: lines alone pass a file whose every
+   * line runs on one side of each `if`, so the error paths can go untested unnoticed.
+   */
+  branches?: number;
+  /**
+   * Why in-process coverage cannot see this project's code (it runs in child processes). Set,
+   * coverage is off: a floor over nothing measured would read as a gate and hold none.
+   */
+  noCoverage?: string;
   /** Files run once before the suite (e.g. the test harness that starts Redis). */
   globalSetup?: string[];
   /** Extra coverage excludes, beyond tests and type-only files. */
@@ -27,7 +37,7 @@ export interface PackageTestOptions {
 /**
  * The one vitest configuration every package and app uses: sources resolved through the
  * `@agentbus/source` export condition (no build needed to test), v8 coverage held at
- * >= 90% lines per package.
+ * >= 90% lines and >= 80% branches per package.
  */
 export function packageTestConfig(options: PackageTestOptions = {}): UserConfig {
   return defineConfig({
@@ -39,6 +49,9 @@ export function packageTestConfig(options: PackageTestOptions = {}): UserConfig 
       environment: 'node',
       testTimeout: options.testTimeout ?? 20_000,
       hookTimeout: 60_000,
+      // expect.poll returns as soon as its check passes; its default bound of 1 s is a window a
+      // stall of a loaded machine (2 shared cores) can close, failing a test that was right.
+      expect: { poll: { timeout: 10_000 } },
       globalSetup: options.globalSetup ?? [],
       // Under CI every project also writes its results, so .ci/check-skips.mjs can refuse any
       // skipped test that is not on the allowlist (.ci/allowed-skips.txt).
@@ -46,7 +59,7 @@ export function packageTestConfig(options: PackageTestOptions = {}): UserConfig 
       ...(process.env.CI ? { outputFile: { json: '.vitest-results.json' } } : {}),
       coverage: {
         provider: 'v8',
-        enabled: true,
+        enabled: options.noCoverage === undefined,
         include: ['src/**/*.ts'],
         exclude: [
           'src/**/*.test.ts',
@@ -55,7 +68,7 @@ export function packageTestConfig(options: PackageTestOptions = {}): UserConfig 
           ...(options.coverageExclude ?? []),
         ],
         reporter: ['text-summary', 'json-summary'],
-        thresholds: { lines: options.lines ?? 90 },
+        thresholds: { lines: options.lines ?? 90, branches: options.branches ?? 80 },
       },
     },
   }) as UserConfig;

@@ -1,5 +1,7 @@
 import { packageTestConfig } from '../../vitest.shared';
 
-// The launcher's code runs in child processes (what `npm start` runs), so in-process coverage
-// cannot see it: the tests assert behaviour instead.
-export default packageTestConfig({ lines: 0, testTimeout: 60_000 });
+export default packageTestConfig({
+  // The tests assert behaviour instead, on the real processes.
+  noCoverage: 'the launcher (start-all.ts, the .mjs shims) runs only in the child processes the tests start, as npm start does',
+  testTimeout: 60_000,
+});

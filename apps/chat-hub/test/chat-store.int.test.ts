@@ -7,7 +7,12 @@ import { cleanup, memoryTransport, redisTransport, sleep } from './helpers';
 
 afterEach(cleanup);
 
-const OPTIONS: ChatStoreOptions = { presenceTtlMs: 300, typingTtlMs: 200, recentLimit: 3, historyMaxLen: 10_000 };
+// The tests move time by passing `now`, but Redis also expires the keys by its own clock (PEXPIRE
+// of these TTLs), and the store reads presence against Date.now: TTLs far longer than any stall of
+// this machine keep a slow moment from expiring what a test is still looking at.
+const PRESENCE_TTL_MS = 30_000;
+const TYPING_TTL_MS = 20_000;
+const OPTIONS: ChatStoreOptions = { presenceTtlMs: PRESENCE_TTL_MS, typingTtlMs: TYPING_TTL_MS, recentLimit: 3, historyMaxLen: 10_000 };
 
 function env(text: string): string {
   return JSON.stringify(createEnvelope({ type: 'channel.message', from: 'ada', payload: { text } }));
@@ -99,12 +104,13 @@ describe.each([
     expect(await store.openSession('ada', 's1', now, 5)).toEqual({ opened: true, live: 1 });
     expect(await store.openSession('ada', 's2', now, 5)).toEqual({ opened: true, live: 2 });
     expect(await store.closeSession('ada', 's2', now)).toBe(1);
-    await store.refreshSessions([{ userId: 'ada', sessionId: 's3' }], now + 250);
+    await store.refreshSessions([{ userId: 'ada', sessionId: 's3' }], now + PRESENCE_TTL_MS - 50);
     await store.refreshSessions([], now);
-    // s1 was last seen at `now`: stale at now + 400; s3 is not.
-    expect(await store.openSession('bob', 'b1', now + 400, 5)).toEqual({ opened: true, live: 1 });
-    expect(await store.closeSession('ada', 'none', now + 400)).toBe(1);
-    expect(await store.closeSession('ada', 's3', now + 400)).toBe(0);
+    // s1 was last seen at `now`: stale a TTL later; s3 is not.
+    const later = now + PRESENCE_TTL_MS + 100;
+    expect(await store.openSession('bob', 'b1', later, 5)).toEqual({ opened: true, live: 1 });
+    expect(await store.closeSession('ada', 'none', later)).toBe(1);
+    expect(await store.closeSession('ada', 's3', later)).toBe(0);
     expect(await store.closeSession('nobody', 'x', now)).toBe(0);
   });
 
@@ -117,9 +123,10 @@ describe.each([
     // The refused one was not registered: closing s2 leaves s1 alone.
     expect(await store.closeSession('ada', 's2', now + 100)).toBe(1);
     expect(await store.openSession('ada', 's4', now + 100, 2)).toEqual({ opened: true, live: 2 });
-    // s1 is stale at now + 350 (TTL 300): it makes room and is removed.
-    expect(await store.openSession('ada', 's5', now + 350, 2)).toEqual({ opened: true, live: 2 });
-    expect(await store.closeSession('ada', 's4', now + 350)).toBe(1);
+    // s1 is stale a TTL after `now`, s4 is not: s1 makes room and is removed.
+    const later = now + PRESENCE_TTL_MS + 50;
+    expect(await store.openSession('ada', 's5', later, 2)).toEqual({ opened: true, live: 2 });
+    expect(await store.closeSession('ada', 's4', later)).toBe(1);
   });
 
   it('edits and deletes check the author atomically; a delete leaves the delete event in place of the message and its edits', async () => {
@@ -160,7 +167,7 @@ describe.each([
     await store.setPresence([], 'ada', { status: 'online', lastSeenAt: Date.now() });
     await store.setPresence(['general', 'random'], 'ada', { status: 'away', lastSeenAt: Date.now() });
     expect((await store.presence('general')).get('ada')).toMatchObject({ status: 'away' });
-    const old = Date.now() - 1000;
+    const old = Date.now() - PRESENCE_TTL_MS - 1000;
     await store.setPresence(['general'], 'bob', { status: 'online', lastSeenAt: old });
     expect((await store.presence('general')).get('bob')).toEqual({ status: 'offline', lastSeenAt: old });
     expect((await store.presence('random')).has('bob')).toBe(false);
@@ -177,7 +184,7 @@ describe.each([
     ]);
     await store.setTyping('general', { userId: 'ada' }, false, now);
     expect(await store.typing('general', now)).toEqual([{ userId: 'bob', threadId: 't|1' }]);
-    expect(await store.typing('general', now + 250)).toEqual([]);
+    expect(await store.typing('general', now + TYPING_TTL_MS + 50)).toEqual([]);
   });
 
   it('direct conversations: kept like a channel, listed per participant, published to each participant once', async () => {

@@ -1,4 +1,4 @@
-import { inject } from 'vitest';
+import { inject, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { uniquePrefix } from '@agentbus/test-utils';
 import { createMemoryTransport, createRedisTransport, type Transport } from '@agentbus/transport';
@@ -144,3 +144,32 @@ export async function rawSocket(url: string, headers: Record<string, string> = {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * vi.waitFor options for what a test waits on: it returns as soon as the check passes, and its
+ * default bound of 1 s is a window a stall of a loaded machine (2 shared cores) can close.
+ */
+export const SETTLE = { timeout: 10_000, interval: 20 } as const;
+
+/** A clock the test moves by hand. */
+export interface HeldClock {
+  /** Moves the clock on; nothing else does. */
+  advance(ms: number): void;
+}
+
+/**
+ * Holds Date.now where it is until the test advances it, and lets it run again at cleanup(). The
+ * hub reads Date.now for its flood guard (captured when a connection opens: hold the clock
+ * before connecting), typing TTLs and presence, and has no clock option; held, a stalled machine
+ * cannot slip time between two steps of a test. Redis keeps its own clock (PEXPIRE, rate limits).
+ */
+export function holdClock(): HeldClock {
+  let now = Date.now();
+  const spy = vi.spyOn(Date, 'now').mockImplementation(() => now);
+  cleanups.push(async () => spy.mockRestore());
+  return {
+    advance(ms) {
+      now += ms;
+    },
+  };
+}

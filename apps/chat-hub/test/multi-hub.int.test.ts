@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { exited, outputLines, spawnTs, uniquePrefix } from '@agentbus/test-utils';
 import type { ChatDelivery, EventFrame, HistoryFrame } from '../src/index';
-import { TOKENS, TOKEN_CONFIG, cleanup, client, rawSocket, redisTransport } from './helpers';
+import { SETTLE, TOKENS, TOKEN_CONFIG, cleanup, client, rawSocket, redisTransport } from './helpers';
 
 const main = path.join(path.dirname(fileURLToPath(import.meta.url)), '../src/main.ts');
 const children: ChildProcess[] = [];
@@ -130,7 +130,7 @@ describe('several hub processes on one Redis', () => {
     const joins: ChatDelivery[] = [];
     bot.on('channel.member.join', (d) => joins.push(d));
     await bot.connect();
-    await vi.waitFor(() => expect(joins.filter((j) => j.payload.channelId === 'general')).toHaveLength(3));
+    await vi.waitFor(() => expect(joins.filter((j) => j.payload.channelId === 'general')).toHaveLength(3), SETTLE);
   });
 
   it('reconnect with a gap: hub B is killed, messages go on through hub A, the client resumes from its last seen seq', async () => {
@@ -145,7 +145,7 @@ describe('several hub processes on one Redis', () => {
     await bob.connect();
 
     await ada.post('general', 'm1');
-    await vi.waitFor(() => expect(seen.map(text)).toEqual(['m1']));
+    await vi.waitFor(() => expect(seen.map(text)).toEqual(['m1']), SETTLE);
 
     b.child.kill('SIGKILL');
     expect(await exited(b.child)).toBe('SIGKILL');
@@ -161,7 +161,7 @@ describe('several hub processes on one Redis', () => {
     expect(bob.welcome?.hubId).toBe('hub-b2');
 
     await ada.post('general', 'm5');
-    await vi.waitFor(() => expect(seen.map(text)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']));
+    await vi.waitFor(() => expect(seen.map(text)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']), SETTLE);
     expect(seen[4]?.replayed).toBe(false);
 
     // A raw client resuming on the other hub gets the same gap, marked complete.
@@ -189,7 +189,7 @@ describe('several hub processes on one Redis', () => {
           .filter((e: EventFrame) => (e.env.payload as { channelId: string }).channelId === 'general')
           .map((e) => e.seq);
       const acks = [await bot.post('general', 'm0')];
-      await vi.waitFor(() => expect(seqs()).toEqual(acks.map((x) => x.seq)));
+      await vi.waitFor(() => expect(seqs()).toEqual(acks.map((x) => x.seq)), SETTLE);
 
       // Hub B's subscriber, by the name the hub gives it; it cannot reconnect until the proxy lets it.
       const name = 'agentbus-chat-hub:hub-b:pubsub';
@@ -204,9 +204,9 @@ describe('several hub processes on one Redis', () => {
       proxy.refuse(false);
 
       await vi.waitFor(() => expect(seqs()).toEqual(acks.map((x) => x.seq)), { timeout: 15_000, interval: 50 });
-      await vi.waitFor(() => expect(bob.events().filter((e) => e.seq === dm.seq)).toHaveLength(1));
+      await vi.waitFor(() => expect(bob.events().filter((e) => e.seq === dm.seq)).toHaveLength(1), SETTLE);
       acks.push(await bot.post('general', 'm4'));
-      await vi.waitFor(() => expect(seqs()).toEqual(acks.map((x) => x.seq)));
+      await vi.waitFor(() => expect(seqs()).toEqual(acks.map((x) => x.seq)), SETTLE);
       expect(bob.ws.readyState).toBe(bob.ws.OPEN);
     } finally {
       await proxy.close();

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createMetrics } from '@agentbus/metrics';
 import { ANNOUNCEMENTS_ID, ChatRequestError, type ChatDelivery, type HistoryFrame } from '../src/index';
-import { TOKENS, cleanup, client, rawSocket, redisTransport, sleep, startHub } from './helpers';
+import { TOKENS, cleanup, client, holdClock, rawSocket, redisTransport, sleep, startHub } from './helpers';
 
 const text = (d: ChatDelivery) => (d.payload as { text?: string }).text;
 const message = (d: ChatDelivery) => (d.payload as { message?: string }).message;
@@ -126,7 +126,12 @@ describe('chat hub protocol on Redis', () => {
   });
 
   it('typing shows, expires from the sorted set after the TTL, and stops when the message is sent', async () => {
-    const { ws, hub } = await startHub({ typingTtlMs: 400 });
+    // The TTL runs on the hub's clock, held here: however long this machine stalls, ada is still
+    // typing when bot connects, and expired only once the test moves the clock past the TTL.
+    // (The Redis key's own PEXPIRE, 2x the TTL in real time, stays far off.)
+    const clock = holdClock();
+    const typingTtlMs = 10_000;
+    const { ws, hub } = await startHub({ typingTtlMs });
     const ada = client(ws, TOKENS.ada);
     const bob = client(ws, TOKENS.bob);
     await Promise.all([ada.connect(), bob.connect()]);
@@ -144,7 +149,7 @@ describe('chat hub protocol on Redis', () => {
     expect((await stopped).payload).toMatchObject({ userId: 'ada', typing: false });
 
     await ada.typing('general', true, 'some-thread');
-    await sleep(500);
+    clock.advance(typingTtlMs + 1);
     const later = client(ws, TOKENS.bot, { recent: false });
     expect((await later.connect()).channels.find((c) => c.id === 'general')?.typing).toEqual([]);
     expect(hub.sessions()).toBe(4);
@@ -182,7 +187,8 @@ describe('chat hub protocol on Redis', () => {
 
   it('with metrics: /metrics counts open connections and, each heartbeat, the participants online by kind', async () => {
     const metrics = createMetrics();
-    const { hub, ws } = await startHub({ metrics, heartbeatMs: 100 });
+    // A socket that misses one beat's pong is cut: a beat much longer than a stall of this machine.
+    const { hub, ws } = await startHub({ metrics, heartbeatMs: 500 });
     const series = async (name: string) => {
       const res = await fetch(`${hub.url}/metrics`);
       expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
@@ -212,7 +218,8 @@ describe('chat hub protocol on Redis', () => {
   });
 
   it('the heartbeat refreshes presence and sessions (5 min TTL) and drops a socket that stops answering pings', async () => {
-    const { ws, transport } = await startHub({ heartbeatMs: 100 });
+    // A socket that misses one beat's pong is cut: a beat much longer than a stall of this machine.
+    const { ws, transport } = await startHub({ heartbeatMs: 500 });
     const ada = client(ws, TOKENS.ada);
     await ada.connect();
     const redis = transport.redis!;

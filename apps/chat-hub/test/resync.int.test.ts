@@ -3,7 +3,7 @@ import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { uniquePrefix } from '@agentbus/test-utils';
 import { createRedisTransport, type Transport } from '@agentbus/transport';
 import { ANNOUNCEMENTS_ID, type ChatDelivery, type EventFrame, type HistoryFrame } from '../src/index';
-import { TOKENS, cleanup, client, rawSocket, redisTransport, startHub, type RawSocket } from './helpers';
+import { SETTLE, TOKENS, cleanup, client, rawSocket, redisTransport, startHub, type RawSocket } from './helpers';
 
 afterEach(cleanup);
 
@@ -32,7 +32,7 @@ async function killSubscriber(redis: Redis, name: string): Promise<void> {
     const s = await subscribers(redis, name);
     if (s.length !== 1) throw new Error(`expected one subscriber named like ${name}, got ${JSON.stringify(s)}`);
     return s;
-  });
+  }, SETTLE);
   expect(await redis.call('CLIENT', 'KILL', 'ID', subs[0]!.id)).toBe(1);
 }
 
@@ -63,7 +63,7 @@ describe('the hub’s own Pub/Sub connection drops and comes back', () => {
     const bot = client(b.ws, TOKENS.bot);
     await bot.connect();
     const before = await bot.post('general', 'g0 before');
-    await vi.waitFor(() => expect(seqsOf(bob, 'general')).toEqual([before.seq]));
+    await vi.waitFor(() => expect(seqsOf(bob, 'general')).toEqual([before.seq]), SETTLE);
 
     await killSubscriber(admin, 'hub-a');
     const gap = { general: [] as string[], dm: [] as string[], announcements: [] as string[], random: [] as string[] };
@@ -79,15 +79,15 @@ describe('the hub’s own Pub/Sub connection drops and comes back', () => {
     expect(ada.frames).toEqual([]);
 
     await vi.waitFor(() => expect(seqsOf(bob, 'general')).toEqual([before.seq, ...gap.general]), { timeout: 10_000, interval: 50 });
-    await vi.waitFor(() => expect(seqsOf(bob, 'dm:bob:bot')).toEqual(gap.dm));
-    await vi.waitFor(() => expect(seqsOf(bob, ANNOUNCEMENTS_ID)).toEqual(gap.announcements));
-    await vi.waitFor(() => expect(seqsOf(eve, 'random')).toEqual(gap.random));
-    await vi.waitFor(() => expect(seqsOf(eve, ANNOUNCEMENTS_ID)).toEqual(gap.announcements));
+    await vi.waitFor(() => expect(seqsOf(bob, 'dm:bob:bot')).toEqual(gap.dm), SETTLE);
+    await vi.waitFor(() => expect(seqsOf(bob, ANNOUNCEMENTS_ID)).toEqual(gap.announcements), SETTLE);
+    await vi.waitFor(() => expect(seqsOf(eve, 'random')).toEqual(gap.random), SETTLE);
+    await vi.waitFor(() => expect(seqsOf(eve, ANNOUNCEMENTS_ID)).toEqual(gap.announcements), SETTLE);
 
     // Live again, and nothing arrives twice.
     const after = await bot.post('general', 'g4 after');
-    await vi.waitFor(() => expect(seqsOf(bob, 'general')).toEqual([before.seq, ...gap.general, after.seq]));
-    await vi.waitFor(() => expect(seqsOf(ada, 'general')).toEqual([...gap.general, after.seq]));
+    await vi.waitFor(() => expect(seqsOf(bob, 'general')).toEqual([before.seq, ...gap.general, after.seq]), SETTLE);
+    await vi.waitFor(() => expect(seqsOf(ada, 'general')).toEqual([...gap.general, after.seq]), SETTLE);
     // random was not in ada's `since`: its recent events, the gap's among them, each once.
     const random = seqsOf(ada, 'random');
     expect(random).toContain(gap.random[0]);
@@ -116,7 +116,7 @@ describe('the hub’s own Pub/Sub connection drops and comes back', () => {
     const bot = client(b.ws, TOKENS.bot);
     await bot.connect();
     const acks = [await bot.post('general', 'm0')];
-    await vi.waitFor(() => expect(seen).toHaveLength(1));
+    await vi.waitFor(() => expect(seen).toHaveLength(1), SETTLE);
     const firstSession = bob.welcome?.sessionId;
 
     await killSubscriber(admin, 'hub-r');
@@ -128,6 +128,6 @@ describe('the hub’s own Pub/Sub connection drops and comes back', () => {
     expect(resumes.at(-1)).toMatchObject({ reason: 'resume', truncated: true });
     expect(seen.slice(1).every((d) => d.replayed)).toBe(true);
     const live = await bot.post('general', 'm4');
-    await vi.waitFor(() => expect(seen.at(-1)).toMatchObject({ seq: live.seq, replayed: false }));
+    await vi.waitFor(() => expect(seen.at(-1)).toMatchObject({ seq: live.seq, replayed: false }), SETTLE);
   });
 });

@@ -25,21 +25,36 @@ export function spawnTs(file: string, args: readonly string[] = [], options: { c
   );
 }
 
-/** Collects a child's stdout lines as they arrive (the array grows in place). */
+/**
+ * Collects a child's stdout lines as they arrive (the array grows in place); a last line without
+ * a newline is added when stdout ends.
+ */
 export function outputLines(child: ChildProcess): string[] {
   const out: string[] = [];
   let rest = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (rest + chunk).split('\n');
-    rest = parts.pop()!;
-    out.push(...parts);
-  });
+  child.stdout
+    ?.setEncoding('utf8')
+    .on('data', (chunk: string) => {
+      const parts = (rest + chunk).split('\n');
+      rest = parts.pop()!;
+      out.push(...parts);
+    })
+    .on('end', () => {
+      if (rest !== '') out.push(rest);
+      rest = '';
+    });
   return out;
 }
 
-/** Resolves with the exit code (or signal) once the child has exited. */
+/**
+ * Resolves with the exit code (or signal) once the child has exited and its output has been read
+ * to the end. That is 'close', not 'exit': at 'exit' stdout may still be open (the last of it
+ * unread, or a helper the child started still writing), so outputLines would miss lines.
+ */
 export function exited(child: ChildProcess): Promise<number | NodeJS.Signals> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  if (child.signalCode !== null) return Promise.resolve(child.signalCode);
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 0)));
+  const status = (code: number | null, signal: NodeJS.Signals | null): number | NodeJS.Signals => code ?? signal ?? 0;
+  const streams = [child.stdout, child.stderr].filter((s) => s !== null);
+  const gone = child.exitCode !== null || child.signalCode !== null;
+  if (gone && streams.every((s) => s.closed)) return Promise.resolve(status(child.exitCode, child.signalCode));
+  return new Promise((resolve) => child.once('close', (code, signal) => resolve(status(code, signal))));
 }

@@ -68,6 +68,13 @@ export interface PostgresServerOptions {
   image?: string;
   /** How long to wait for the server to accept connections. Default 30000 ms. */
   startupTimeoutMs?: number;
+  /**
+   * Server settings (`-c name=value`) for the servers this starts (binary and container backends;
+   * an external DATABASE_URL server keeps its own). They override the binary backend's fast
+   * defaults, fsync, synchronous_commit and full_page_writes off: e.g. a benchmark asking for
+   * `{ fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' }`, PostgreSQL's own defaults.
+   */
+  settings?: Readonly<Record<string, string>>;
 }
 
 export interface PostgresServer {

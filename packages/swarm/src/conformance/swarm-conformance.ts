@@ -503,16 +503,29 @@ export function describeSwarmConformance(name: string, createEnv: (options?: Swa
       });
 
       it('with a short real lease: a dead claimant loses the task to claimNextTask, a renewing one keeps it', async () => {
-        const s = await env.peer({ claimLeaseMs: 300, transport: env.transport });
+        // Real time on the default clock. The lease is 10 renewals long, so only a stall of most of
+        // a second could let the live claim lapse; the dead one is polled for, not slept on.
+        const lease = 1_000;
+        const s = await env.peer({ claimLeaseMs: lease, transport: env.transport });
         await s.createTask({ id: 'rt-dead', description: 'x', type: 'a' });
         await s.createTask({ id: 'rt-alive', description: 'x', type: 'b' });
+        const claimedAt = Date.now();
         await s.claimTask('rt-dead', 'w1');
         await s.claimTask('rt-alive', 'w1');
-        const heartbeat = setInterval(() => void s.renewClaim('rt-alive', 'w1').catch(() => undefined), 50);
+        const heartbeat = setInterval(() => void s.renewClaim('rt-alive', 'w1').catch(() => undefined), lease / 10);
         try {
-          await new Promise((resolve) => setTimeout(resolve, 450));
-          const other = await env.peer({ claimLeaseMs: 300 });
-          expect(await other.claimNextTask('w2')).toMatchObject({ id: 'rt-dead', assignee: 'w2', reclaimed_count: '1' });
+          const other = await env.peer({ claimLeaseMs: lease });
+          const taken = await vi.waitFor(
+            async () => {
+              const t = await other.claimNextTask('w2');
+              if (t === undefined) throw new Error('no lease has run out yet');
+              return t;
+            },
+            { timeout: lease * 10, interval: 50 },
+          );
+          expect(taken).toMatchObject({ id: 'rt-dead', assignee: 'w2', reclaimed_count: '1' });
+          // Not before its lease ran out (a stall only makes it later).
+          expect(Date.now() - claimedAt).toBeGreaterThanOrEqual(lease);
           expect(await other.claimNextTask('w2')).toBeUndefined();
         } finally {
           clearInterval(heartbeat);

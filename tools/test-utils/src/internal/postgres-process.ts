@@ -46,21 +46,16 @@ export function postmasterReady(dataDir: string, port: number): boolean {
   }
 }
 
-async function launchPostgres(postgres: string, dataDir: string, socketDir: string, port: number, options: SpawnOptions, timeoutMs: number): Promise<ManagedProcess> {
-  const proc = spawnManaged(
-    postgres,
-    [
-      '-D', dataDir,
-      '-p', String(port),
-      '-h', LOOPBACK,
-      '-k', socketDir,
-      // Durability is not under test here; skipping fsync makes startup and writes fast.
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
-    ],
-    options,
-  );
+/** Durability is not under test in the tests; skipping fsync makes startup and writes fast. */
+const FAST_SETTINGS: Readonly<Record<string, string>> = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
+
+/** `-c name=value` for every setting: the fast defaults, overridden by the caller's. */
+export function settingArgs(settings: Readonly<Record<string, string>> = {}): string[] {
+  return Object.entries({ ...FAST_SETTINGS, ...settings }).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+}
+
+async function launchPostgres(postgres: string, dataDir: string, socketDir: string, port: number, options: SpawnOptions, timeoutMs: number, settings: string[]): Promise<ManagedProcess> {
+  const proc = spawnManaged(postgres, ['-D', dataDir, '-p', String(port), '-h', LOOPBACK, '-k', socketDir, ...settings], options);
   try {
     await waitUntil(`PostgreSQL on ${LOOPBACK}:${port}`, () => postmasterReady(dataDir, port) || /ready to accept connections/.test(proc.output()), {
       timeoutMs,
@@ -109,7 +104,7 @@ export async function startPostgresBinary(binDir: string, options: PostgresServe
     for (let attempt = 1; proc === undefined; attempt++) {
       port = await freePort();
       try {
-        proc = await launchPostgres(postgres, dataDir, root, port, spawnOptions, timeoutMs);
+        proc = await launchPostgres(postgres, dataDir, root, port, spawnOptions, timeoutMs, settingArgs(options.settings));
       } catch (error) {
         // Another worker may have bound the port between our probe and the postmaster's bind.
         if (attempt >= 3 || !(error instanceof Error) || !/already in use/i.test(error.message)) throw error;

@@ -2,16 +2,37 @@ import type { RedisServer, RedisServerOptions } from '../types';
 import { redisArgs } from './redis-process';
 import { signalContainer } from './signal-container';
 
+/** What the adapter uses of a started container: testcontainers' own, or a stand-in in tests. */
+export interface StartedContainer {
+  getHost(): string;
+  getPort(): number;
+  getId(): string;
+  stop(): Promise<unknown>;
+  restart(options: { timeout: number }): Promise<void>;
+}
+
+/** Sends a signal to a container by id. */
+export type ContainerSignaller = (containerId: string, signal: NodeJS.Signals) => Promise<void>;
+
+/** How a Redis container is started: image, redis-server arguments, startup timeout. */
+export type RedisContainerStarter = (image: string, args: readonly string[], startupTimeoutMs: number) => Promise<StartedContainer>;
+
 /**
- * Redis in a container. @testcontainers/redis is imported here, dynamically, so machines
- * without Docker never load dockerode and its optional native modules.
+ * @testcontainers/redis is imported here, on first use, so machines without Docker never load
+ * dockerode and its optional native modules.
  */
-export async function startRedisContainer(options: RedisServerOptions): Promise<RedisServer> {
+const startWithTestcontainers: RedisContainerStarter = async (image, args, startupTimeoutMs) => {
   const { RedisContainer } = await import('@testcontainers/redis');
-  const container = await new RedisContainer(options.image ?? 'redis:7-alpine')
-    .withCommand(['redis-server', ...redisArgs(options)])
-    .withStartupTimeout(options.startupTimeoutMs ?? 120_000)
-    .start();
+  return new RedisContainer(image).withCommand(['redis-server', ...args]).withStartupTimeout(startupTimeoutMs).start();
+};
+
+/** Redis in a container. `start` and `signal` are testcontainers' unless a test hands in stand-ins. */
+export async function startRedisContainer(
+  options: RedisServerOptions,
+  start: RedisContainerStarter = startWithTestcontainers,
+  signal: ContainerSignaller = signalContainer,
+): Promise<RedisServer> {
+  const container = await start(options.image ?? 'redis:7-alpine', redisArgs(options), options.startupTimeoutMs ?? 120_000);
   let stopped = false;
   // host and port are read live: a restarted container may be mapped to another host port.
   return {
@@ -32,8 +53,8 @@ export async function startRedisContainer(options: RedisServerOptions): Promise<
       stopped = true;
       await container.stop();
     },
-    async kill(signal: NodeJS.Signals = 'SIGKILL') {
-      await signalContainer(container.getId(), signal);
+    async kill(sig: NodeJS.Signals = 'SIGKILL') {
+      await signal(container.getId(), sig);
     },
     async restart() {
       // docker restart also starts an exited (killed) container; the AOF lives in its filesystem.

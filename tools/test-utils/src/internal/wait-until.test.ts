@@ -4,7 +4,8 @@ import { waitUntil } from './wait-until';
 describe('waitUntil', () => {
   it('polls until the probe holds', async () => {
     let calls = 0;
-    await waitUntil('three calls', () => ++calls >= 3, { timeoutMs: 1_000, intervalMs: 1 });
+    // The bound only has to outlast a stall: the wait ends on the third call.
+    await waitUntil('three calls', () => ++calls >= 3, { timeoutMs: 10_000, intervalMs: 1 });
     expect(calls).toBe(3);
   });
 
