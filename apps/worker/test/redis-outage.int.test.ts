@@ -136,7 +136,8 @@ describe('Redis unreachable or lost', () => {
     expect((error as AgentbusError).message).toMatch(
       new RegExp(`^Redis at 127\\.0\\.0\\.1:${server.port} still unreachable 600 ms after start \\(.*ECONNREFUSED.*\\); raise --start-deadline / WORKER_START_DEADLINE \\(0 = keep retrying\\) or check REDIS_URL$`),
     );
-    expect(Date.now() - started).toBeLessThan(3000);
+    // Gave up at its deadline, not after ioredis's own retries (tens of seconds); loose for a loaded box.
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('stopped while waiting for Redis: rejects with CLOSED and frees its port', async () => {
