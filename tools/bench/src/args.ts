@@ -49,12 +49,14 @@ export function intListFlag(name: string, value: string | undefined, fallback: r
 }
 
 /**
- * Parses a bench's flags strictly: each named flag takes a value, `-h/--help` is added, no
- * positionals; a bad flag is a UsageError. Returns 'help', or a getter of the flag values.
+ * Parses a bench's flags strictly: each of `names` takes a value, each of `switches` none (its
+ * getter gives 'true' when present), `-h/--help` is added, no positionals; a bad flag is a
+ * UsageError. Returns 'help', or a getter of the flag values.
  */
-export function parseFlags(argv: readonly string[], names: readonly string[]): 'help' | ((name: string) => string | undefined) {
+export function parseFlags(argv: readonly string[], names: readonly string[], switches: readonly string[] = []): 'help' | ((name: string) => string | undefined) {
   const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' } };
   for (const name of names) options[name] = { type: 'string' };
+  for (const name of switches) options[name] = { type: 'boolean' };
   let values: Record<string, unknown>;
   try {
     ({ values } = parseArgs({ args: [...argv], allowPositionals: false, strict: true, options }));
@@ -62,7 +64,7 @@ export function parseFlags(argv: readonly string[], names: readonly string[]): '
     throw new UsageError((e as Error).message);
   }
   if (values.help) return 'help';
-  return (name) => (typeof values[name] === 'string' ? values[name] : undefined);
+  return (name) => (typeof values[name] === 'string' ? values[name] : values[name] === true ? 'true' : undefined);
 }
 
 /** The message of anything thrown. */

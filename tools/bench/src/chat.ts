@@ -3,59 +3,60 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { errText, intFlag, intListFlag, listFlag, numberFlag, parseFlags, UsageError } from './args';
-import { freePort, startRedisServer, type RedisServer } from './redis-server';
 import { onCleanup } from './lifecycle';
-import { defaultResultPath, fmt, machineInfo, table, writeJson, type Cell, type Target } from './report';
-import { round, roundSummary } from './stats';
-import { oursContender } from './chat/ours';
-import { socketIoContender } from './chat/socketio';
+import { startRedisServer } from './redis-server';
+import { defaultResultPath, fmt, renderTargets, writeJson } from './report';
+import type { RepeatRun } from './chat/aggregate';
+import { CLIENT_CHILD_FLAG, runClientChild } from './chat/client-child';
+import { startClients, type ClientPool } from './chat/clients';
+import { buildResult, renderSteps, type ChatConfig, type TopologyRun } from './chat/result';
+import { deploy, type Deployment } from './chat/servers';
 import { serveSocketIo } from './chat/socketio-server';
-import { createPhaseRunner, makeUsers, type ChatContender, type PhaseResult } from './chat/workload';
+import { makeUsers, type BenchUser, type ContenderName, type PhaseResult } from './chat/workload';
+
+export type { ContenderName };
 
 export const description = 'chat hub fan-out: @agentbus/chat-hub vs Socket.IO + redis adapter (N WebSocket clients, p50/p99, delivered/s)';
 
-type Name = 'ours' | 'socketio';
-const CONTENDERS: readonly Name[] = ['ours', 'socketio'];
+const CONTENDERS: readonly ContenderName[] = ['ours', 'socketio'];
 
 export const usage = `usage: npm run bench -- chat [options]
 
 N WebSocket clients on 127.0.0.1, spread over channels; messages are sent round-robin by the
 clients at a paced rate and fanned out to every member of the sender's channel. Each contender
-runs its server as its own process with its own redis-server (started here, loopback only, no
-persistence): the chat hub (apps/chat-hub/dist/main.js) and Socket.IO 4 with
-@socket.io/redis-adapter. Latency is send -> receipt at each member, in this process.
+runs its own redis-server (started here, loopback only, no persistence) and one server process
+per node: the chat hub (apps/chat-hub/dist/main.js) and Socket.IO 4 with @socket.io/redis-adapter.
+With 2 nodes each channel has members on both, so messages cross nodes through Redis.
+The clients run in --client-procs processes of their own, plain \`ws\` sockets for both contenders
+(Socket.IO's protocol framed by hand), and their CPU is reported with the servers' and Redis'.
+Both contenders stay connected; each repeat runs the paced phase and every level for one, then
+the other, the order alternating from repeat to repeat. Every step reports both contenders'
+medians and spreads over the repeats and the ratio socketio p99 / ours p99 (above 1: ours ahead).
+Latency is send -> receipt at each member (wall clock, sub-ms, one machine).
 Writes bench/results/chat.json. Missed targets are reported, never an error exit.
 
 options:
   --clients N          WebSocket clients per contender (default 1000)
   --channels N         channels the clients are spread over (default 20)
-  --rate N             paced phase: messages per second, p50/p99 from here (default 100)
-  --paced-seconds S    paced phase length (default 5)
+  --rate N             paced phase: messages per second (default 100)
+  --paced-seconds S    paced phase length (default 2)
   --levels LIST        load phases, messages per second (default 250,500,1000)
-  --seconds S          length of each load phase (default 3)
+  --seconds S          length of each load phase (default 2)
   --drain-ms MS        wait for the fan-out to finish after a phase (default 2000)
+  --repeats N          repeats per topology, order alternated (default 5)
+  --nodes LIST         topologies: server processes per contender (default 1,2)
+  --client-procs N     client processes (default 2)
   --text-bytes N       message text length (default 120)
   --only LIST          contenders: ours,socketio (default both)
-  --budget S           time limit of the whole bench; later phases are skipped (default 85)
+  --budget S           time limit of the whole bench; later repeats are skipped (default 300)
   --out PATH           results file (default <workspace>/bench/results/chat.json)
   -h, --help           this help`;
 
-interface Config {
-  clients: number;
-  channels: number;
-  rate: number;
-  pacedSeconds: number;
-  levels: number[];
-  seconds: number;
-  drainMs: number;
-  textBytes: number;
-  only: Name[];
-  budget: number;
-  out: string;
-}
-
-export function parseChatArgs(argv: readonly string[]): Config | 'help' | { serve: { port: number; redisUrl: string; tokensFile: string } } {
-  const s = parseFlags(argv, ['clients', 'channels', 'rate', 'paced-seconds', 'levels', 'seconds', 'drain-ms', 'text-bytes', 'only', 'budget', 'out', 'serve-socketio', 'redis-url', 'tokens-file']);
+export function parseChatArgs(argv: readonly string[]): ChatConfig | 'help' | { serve: { port: number; redisUrl: string; tokensFile: string } } {
+  const s = parseFlags(argv, [
+    'clients', 'channels', 'rate', 'paced-seconds', 'levels', 'seconds', 'drain-ms', 'repeats', 'nodes', 'client-procs', 'text-bytes', 'only', 'budget', 'out',
+    'serve-socketio', 'redis-url', 'tokens-file',
+  ]);
   if (s === 'help') return 'help';
   if (s('serve-socketio') !== undefined) {
     const redisUrl = s('redis-url');
@@ -70,31 +71,104 @@ export function parseChatArgs(argv: readonly string[]): Config | 'help' | { serv
     clients,
     channels,
     rate: intFlag('rate', s('rate'), 100),
-    pacedSeconds: numberFlag('paced-seconds', s('paced-seconds'), 5),
+    pacedSeconds: numberFlag('paced-seconds', s('paced-seconds'), 2),
     levels: intListFlag('levels', s('levels'), [250, 500, 1000]),
-    seconds: numberFlag('seconds', s('seconds'), 3),
+    seconds: numberFlag('seconds', s('seconds'), 2),
     drainMs: intFlag('drain-ms', s('drain-ms'), 2000, 0),
+    repeats: intFlag('repeats', s('repeats'), 5),
+    nodes: intListFlag('nodes', s('nodes'), [1, 2]),
+    clientProcs: intFlag('client-procs', s('client-procs'), 2),
     textBytes: intFlag('text-bytes', s('text-bytes'), 120, 30),
     only: listFlag('only', s('only'), CONTENDERS),
-    budget: numberFlag('budget', s('budget'), 85),
+    budget: numberFlag('budget', s('budget'), 300),
     out: s('out') !== undefined ? path.resolve(s('out') as string) : defaultResultPath('chat'),
   };
 }
 
-interface Report {
-  available: boolean;
-  label: string;
-  error?: string;
-  settings?: Record<string, unknown>;
-  connectSeconds?: number;
-  paced?: PhaseResult;
-  levels: PhaseResult[];
-  errors: string[];
-}
-
 const log = (msg: string) => console.log(`[chat] ${msg}`);
 
+function describePhase(r: PhaseResult): string {
+  const cpu = (v: number | null) => (v === null ? '-' : `${fmt(v)}%`);
+  return (
+    `${fmt(r.rate)} msg/s x ${r.seconds} s: ${fmt(r.delivered)}/${fmt(r.expected)} delivered, ${fmt(r.deliveredPerS)}/s, ` +
+    `p50 ${fmt(r.latency.p50, 2)} ms, p99 ${fmt(r.latency.p99, 2)} ms${r.keptUp ? '' : ' (fell behind)'}; ` +
+    `cpu clients ${cpu(r.cpu.clients)}, servers ${cpu(r.cpu.servers)}, redis ${cpu(r.cpu.redis)}; ` +
+    `cpu µs/delivery clients ${fmt(r.cpuUsPerDelivery.clients, 1)}, servers ${fmt(r.cpuUsPerDelivery.servers, 1)}`
+  );
+}
+
+/** The paced phase and every level for one contender: one half of a repeat. */
+async function runSteps(cfg: ChatConfig, pool: ClientPool, d: Deployment, tag: string): Promise<{ paced?: PhaseResult; levels: PhaseResult[] }> {
+  const spec = (rate: number, seconds: number) => ({ contender: d.contender, rate, seconds, drainMs: cfg.drainMs, serverPids: d.servers.map((s) => s.pid), redisPid: d.redis.pid });
+  const paced = await pool.phase(spec(cfg.rate, cfg.pacedSeconds));
+  log(`${tag} ${d.contender} paced ${describePhase(paced)}`);
+  const levels: PhaseResult[] = [];
+  for (const level of cfg.levels) {
+    const r = await pool.phase(spec(level, cfg.seconds));
+    levels.push(r);
+    log(`${tag} ${d.contender} load ${describePhase(r)}`);
+  }
+  return { paced, levels };
+}
+
+/**
+ * One topology: both contenders deployed and connected, then repeats in alternating order
+ * until `repeats` or the budget share ends (a repeat is started only if the last one would fit).
+ */
+async function runTopology(cfg: ChatConfig, nodes: number, users: BenchUser[], dir: string, pad: string, deadline: number): Promise<TopologyRun> {
+  const topo: TopologyRun = { nodes, runs: [], connectSeconds: {}, labels: {}, settings: {}, errors: [] };
+  const deployments: Deployment[] = [];
+  let pool: ClientPool | undefined;
+  try {
+    for (const name of cfg.only) {
+      const d = await deploy(name, nodes, users, dir);
+      deployments.push(d);
+      topo.labels[name] = d.label;
+      topo.settings[name] = d.settings;
+    }
+    pool = await startClients({ procs: cfg.clientProcs, users, channels: cfg.channels, nodes, pad });
+    for (const d of deployments) {
+      topo.connectSeconds[d.contender] = await pool.connect(d.contender, d.ports);
+      log(`${nodes} node(s): ${fmt(cfg.clients)} ${d.contender} clients connected in ${fmt(topo.connectSeconds[d.contender], 2)} s over ${cfg.clientProcs} client processes`);
+      // Warm-up: JIT, connections, Redis scripts.
+      await pool.phase({ contender: d.contender, rate: Math.min(cfg.rate, 100), seconds: 1, drainMs: cfg.drainMs, serverPids: [], redisPid: d.redis.pid });
+    }
+    let lastRepeatMs = 0;
+    for (let r = 0; r < cfg.repeats; r++) {
+      if (performance.now() + lastRepeatMs * 1.1 > deadline) {
+        topo.errors.push(`repeats ${r + 1}..${cfg.repeats} skipped: --budget ${cfg.budget} s`);
+        log(`${nodes} node(s): ${topo.errors.at(-1)}`);
+        break;
+      }
+      const t0 = performance.now();
+      const order = r % 2 === 0 ? [...deployments] : [...deployments].reverse();
+      const run: RepeatRun = { repeat: r, order: order.map((d) => d.contender), load: Math.round((os.loadavg()[0] ?? 0) * 100) / 100, results: {} };
+      for (const d of order) run.results[d.contender] = await runSteps(cfg, pool, d, `${nodes}n r${r + 1}`);
+      topo.runs.push(run);
+      lastRepeatMs = performance.now() - t0;
+    }
+  } catch (e) {
+    topo.errors.push(errText(e));
+    log(`${nodes} node(s): ${errText(e)}`);
+  } finally {
+    await pool?.close().catch(() => undefined);
+    for (const d of deployments) await d.stop().catch(() => undefined);
+  }
+  return topo;
+}
+
+async function redisVersionOf(d: { url: string }): Promise<string | null> {
+  const admin = new Redis(d.url);
+  admin.on('error', () => undefined);
+  try {
+    return /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? null;
+  } finally {
+    admin.disconnect();
+  }
+}
+
 export async function run(argv: readonly string[]): Promise<void> {
+  if (argv[0] === CLIENT_CHILD_FLAG) return runClientChild();
   const parsed = parseChatArgs(argv);
   if (parsed === 'help') {
     console.log(usage);
@@ -106,204 +180,24 @@ export async function run(argv: readonly string[]): Promise<void> {
   }
   const cfg = parsed;
   const started = performance.now();
-  const budgetEnd = started + cfg.budget * 1000;
-  const remainingS = () => (budgetEnd - performance.now()) / 1000;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'agentbus-bench-chat-'));
   onCleanup('chat bench dir', () => rmSync(dir, { recursive: true, force: true }), () => rmSync(dir, { recursive: true, force: true }));
   const users = makeUsers(cfg.clients, cfg.channels);
   const pad = 'x'.repeat(Math.max(0, cfg.textBytes - 30));
-  const reports = new Map<Name, Report>();
-  let redisVersion: string | null = null;
-
-  for (const name of cfg.only) {
-    const report: Report = { available: false, label: name, levels: [], errors: [] };
-    reports.set(name, report);
-    if (remainingS() < 15) {
-      report.error = `skipped: --budget ${cfg.budget} s used up`;
-      log(`${name}: ${report.error}`);
-      continue;
-    }
-    let redis: RedisServer | undefined;
-    let contender: ChatContender | undefined;
-    try {
-      redis = await startRedisServer();
-      if (redisVersion === null) {
-        const admin = new Redis(redis.url);
-        admin.on('error', () => undefined);
-        redisVersion = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? null;
-        admin.disconnect();
-      }
-      const port = await freePort();
-      contender = name === 'ours' ? await oursContender({ redisUrl: redis.url, port, dir }) : await socketIoContender({ redisUrl: redis.url, port, dir });
-      report.label = contender.label;
-      const runner = createPhaseRunner(contender, users, pad);
-      const t0 = performance.now();
-      await contender.connect(users, runner.onText);
-      report.connectSeconds = (performance.now() - t0) / 1000;
-      report.available = true;
-      report.settings = contender.settings();
-      log(`${name}: ${fmt(cfg.clients)} clients connected in ${fmt(report.connectSeconds, 2)} s (${cfg.channels} channels)`);
-
-      await runner.run(Math.min(cfg.rate, 100), 1, cfg.drainMs); // warm-up: JIT, connections, Redis scripts
-      report.paced = await runner.run(cfg.rate, cfg.pacedSeconds, cfg.drainMs);
-      log(`${name} paced ${describePhase(report.paced)}`);
-      for (const level of cfg.levels) {
-        if (remainingS() < cfg.seconds + cfg.drainMs / 1000 + (name === cfg.only[cfg.only.length - 1] ? 2 : 20)) {
-          report.errors.push(`level ${level}/s skipped: --budget ${cfg.budget} s`);
-          log(`${name} level ${level}/s skipped (budget)`);
-          continue;
-        }
-        const r = await runner.run(level, cfg.seconds, cfg.drainMs);
-        report.levels.push(r);
-        log(`${name} load ${describePhase(r)}`);
-      }
-    } catch (e) {
-      if (!report.available) report.error = errText(e);
-      else report.errors.push(errText(e));
-      log(`${name}: ${errText(e)}`);
-    } finally {
-      await contender?.close().catch(() => undefined);
-      await redis?.stop();
-    }
+  log(`load ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}; ${os.cpus().length} cpus`);
+  const probe = await startRedisServer();
+  const redisVersion = await redisVersionOf(probe).finally(() => probe.stop());
+  const topologies: TopologyRun[] = [];
+  for (const [i, nodes] of cfg.nodes.entries()) {
+    // An equal share of what is left for each topology still to run.
+    const left = started + cfg.budget * 1000 - performance.now();
+    topologies.push(await runTopology(cfg, nodes, users, dir, pad, performance.now() + left / (cfg.nodes.length - i)));
   }
-
-  const result = buildResult(cfg, reports, redisVersion, (performance.now() - started) / 1000);
+  const result = buildResult(cfg, topologies, redisVersion, (performance.now() - started) / 1000);
   writeJson(cfg.out, result);
   console.log('');
-  console.log(renderTable(reports));
+  console.log(renderSteps(result));
   console.log('');
-  const t = result.targets;
-  for (const [k, v] of Object.entries(t)) console.log(`  ${v.pass === null ? 'n/a ' : v.pass ? 'PASS' : 'MISS'}  ${k} ${v.target}: ${v.value ?? '-'}`);
-  console.log(`\nratio_vs_socketio ${result.ratio_vs_socketio ?? '-'} (${result.ratio_basis}); wrote ${cfg.out}`);
-}
-
-function describePhase(r: PhaseResult): string {
-  return (
-    `${fmt(r.rate)} msg/s x ${r.seconds} s: ${fmt(r.delivered)}/${fmt(r.expected)} delivered, ${fmt(r.deliveredPerS)}/s, ` +
-    `p50 ${fmt(r.latency.p50, 2)} ms, p99 ${fmt(r.latency.p99, 2)} ms${r.keptUp ? '' : ' (fell behind)'}`
-  );
-}
-
-function phaseJson(r: PhaseResult) {
-  return {
-    rate_per_s: r.rate,
-    seconds: r.seconds,
-    sent: r.sent,
-    expected: r.expected,
-    delivered: r.delivered,
-    delivered_per_s: round(r.deliveredPerS, 0),
-    kept_up: r.keptUp,
-    latency_ms: roundSummary(r.latency),
-  };
-}
-
-export function buildResult(cfg: Config, reports: Map<Name, Report>, redisVersion: string | null, durationS: number) {
-  const ours = reports.get('ours');
-  const sio = reports.get('socketio');
-  // The highest load both ran: where "keeps up" and delivered/s are compared.
-  const shared = (ours?.levels ?? []).filter((l) => sio?.levels.some((s) => s.rate === l.rate)).map((l) => l.rate);
-  const top = shared.length ? Math.max(...shared) : undefined;
-  const oursTop = ours?.levels.find((l) => l.rate === top);
-  const sioTop = sio?.levels.find((l) => l.rate === top);
-  const best = (r: Report | undefined) => (r?.levels.length ? Math.max(...r.levels.map((l) => l.deliveredPerS)) : null);
-  let ratio: number | null = null;
-  let basis = 'not available: both contenders must run';
-  if (oursTop && sioTop) {
-    if (oursTop.keptUp && sioTop.keptUp) {
-      ratio = sioTop.latency.p99 / oursTop.latency.p99;
-      basis = `both kept up at ${top} msg/s: socketio_p99_ms / p99_ms there`;
-    } else {
-      ratio = oursTop.deliveredPerS / sioTop.deliveredPerS;
-      basis = `not both kept up at ${top} msg/s: ours delivered/s / socketio delivered/s at that load`;
-    }
-  }
-  // Without a shared level (one contender only), ours' highest level stands in.
-  const oursAt = oursTop ?? ours?.levels.at(-1);
-  const p99 = oursAt?.latency.p99 ?? null;
-  const target = (value: number | null, text: string, ok: (v: number) => boolean): Target => ({
-    target: text,
-    value: value === null || !Number.isFinite(value) ? null : round(value, 3),
-    pass: value === null || !Number.isFinite(value) ? null : ok(value),
-  });
-  const num = (v: number | undefined | null, digits = 3) => round(v ?? Number.NaN, digits);
-  return {
-    bench: 'chat',
-    date: new Date().toISOString(),
-    clients: cfg.clients,
-    channels: cfg.channels,
-    members_per_channel: Math.round(cfg.clients / cfg.channels),
-    offered_per_s: oursAt?.rate ?? null,
-    delivered_per_s: num(oursAt?.deliveredPerS ?? best(ours), 0),
-    p50_ms: num(oursAt?.latency.p50),
-    p99_ms: num(p99),
-    socketio_delivered_per_s: num(sioTop?.deliveredPerS ?? best(sio), 0),
-    socketio_p50_ms: num(sioTop?.latency.p50),
-    socketio_p99_ms: num(sioTop?.latency.p99),
-    ratio_vs_socketio: num(ratio),
-    ratio_basis: basis,
-    paced: {
-      rate_per_s: cfg.rate,
-      p50_ms: num(ours?.paced?.latency.p50),
-      p99_ms: num(ours?.paced?.latency.p99),
-      socketio_p50_ms: num(sio?.paced?.latency.p50),
-      socketio_p99_ms: num(sio?.paced?.latency.p99),
-    },
-    targets: {
-      p99_ms: target(p99, `< 50 (publish -> receive, ${cfg.clients} clients at ${oursAt?.rate ?? '-'} msg/s)`, (v) => v < 50),
-      paced_p99_ms: target(ours?.paced?.latency.p99 ?? null, `< 50 (at ${cfg.rate} msg/s)`, (v) => v < 50),
-      clients: target(ours?.available ? cfg.clients : null, '>= 1000', (v) => v >= 1000),
-      ops_per_s: target(oursAt ? oursAt.sent / oursAt.seconds : null, '>= 1000 messages/s offered and kept up', (v) => v >= 1000 && oursAt?.keptUp === true),
-      ratio_vs_socketio: target(ratio, '> 1 (ahead of Socket.IO)', (v) => v > 1),
-    },
-    machine: machineInfo(redisVersion),
-    method: {
-      process:
-        'each contender: its server in its own process, its own redis-server on 127.0.0.1 (no persistence); all clients in this bench process (one event loop), so client-side cost is in every number',
-      workload: `${cfg.clients} clients round-robin over ${cfg.channels} channels; each message is sent by the next client in turn to its channel and delivered to every member (the sender too); text ${cfg.textBytes} bytes`,
-      p50_p99: `send -> receipt at each member (performance.now() in the message text), at the highest load level both contenders ran (levels ${cfg.levels.join(', ')} msg/s, ${cfg.seconds} s each, ${cfg.drainMs} ms drain); paced.* = the light-load phase at ${cfg.rate} msg/s for ${cfg.pacedSeconds} s after a 1 s warm-up`,
-      delivered_per_s: 'deliveries / (first send -> last delivery) at that level; kept up = >= 99% delivered and p99 < 1 s',
-      ratio_vs_socketio: 'if both kept up at that level: socketio_p99_ms / p99_ms; otherwise ours delivered/s / socketio delivered/s there; above 1 means ahead',
-      budget_s: cfg.budget,
-    },
-    duration_s: round(durationS, 1),
-    contenders: Object.fromEntries(
-      [...reports].map(([n, r]) => [
-        n,
-        {
-          available: r.available,
-          label: r.label,
-          ...(r.error ? { error: r.error } : {}),
-          settings: r.settings ?? null,
-          connect_seconds: r.connectSeconds === undefined ? null : round(r.connectSeconds, 3),
-          paced: r.paced ? phaseJson(r.paced) : null,
-          levels: r.levels.map(phaseJson),
-          errors: r.errors,
-        },
-      ]),
-    ),
-  };
-}
-
-function renderTable(reports: Map<Name, Report>): string {
-  const rows: Cell[][] = [];
-  for (const [name, r] of reports) {
-    if (!r.available) {
-      rows.push([name, `not available: ${r.error ?? '?'}`.slice(0, 70)]);
-      continue;
-    }
-    const phases = [...(r.paced ? [r.paced] : []), ...r.levels];
-    for (const p of phases) {
-      rows.push([
-        p === r.paced ? `${name} (paced)` : name,
-        fmt(p.rate),
-        `${fmt(p.delivered)}/${fmt(p.expected)}`,
-        fmt(p.deliveredPerS),
-        fmt(p.latency.p50, 2),
-        fmt(p.latency.p99, 2),
-        fmt(p.latency.max, 1),
-        p.keptUp ? 'yes' : 'no',
-      ]);
-    }
-  }
-  return table(['contender', 'msg/s', 'delivered', 'delivered/s', 'p50 ms', 'p99 ms', 'max ms', 'kept up'], rows);
+  console.log(renderTargets(result.targets));
+  console.log(`\nSocket.IO ahead (IQR of the ratio below 1) on p99 at: ${result.socketio_ahead_at.join(', ') || 'none'}; on p50 at: ${result.socketio_ahead_p50_at.join(', ') || 'none'}; load now ${os.loadavg()[0]?.toFixed(2)}; wrote ${cfg.out}`);
 }

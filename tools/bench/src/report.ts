@@ -2,6 +2,8 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { roundSpread, verdictOf, type Spread, type Verdict } from './spread';
+import { round } from './stats';
 
 /**
  * The workspace root (where nx.json lives): three levels above this module, whether it runs from
@@ -70,9 +72,60 @@ export function table(header: readonly string[], rows: readonly (readonly Cell[]
   return [line(all[0] as string[]), sep, ...all.slice(1).map(line)].join('\n');
 }
 
-/** One target of a bench's results: what it asks, the measured value, pass/miss (null: not measured). */
+/**
+ * One target of a bench's results: what it asks, the measured value, pass/miss. `pass` is null when
+ * not measured, and when the spread straddles the target (`verdict` 'inconclusive').
+ */
 export interface Target {
   target: string;
   value: number | null;
   pass: boolean | null;
+  verdict: Verdict | 'n/a';
+  /** The spread the verdict was taken on, when the value is a median of several rounds. */
+  spread?: Record<keyof Spread, number> | null;
+  /** When the value is only known to lie between two bounds: both (the value is the upper one). */
+  bounds?: { lower: number | null; upper: number | null };
+}
+
+/**
+ * A target on a value known only within [lower, upper]: pass when even the upper bound meets it,
+ * miss when even the lower bound does not, inconclusive in between. The value is the upper bound:
+ * the figure that cannot flatter.
+ */
+export function boundedTarget(lower: number | null, upper: number | null, text: string, ok: (v: number) => boolean): Target {
+  const known = (v: number | null): v is number => v !== null && Number.isFinite(v);
+  const bounds = { lower: known(lower) ? round(lower, 3) : null, upper: known(upper) ? round(upper, 3) : null };
+  if (!known(lower) || !known(upper)) return { target: text, value: bounds.upper, pass: null, verdict: 'n/a', bounds };
+  const verdict = ok(upper) ? 'pass' : ok(lower) ? 'inconclusive' : 'miss';
+  return { target: text, value: bounds.upper, pass: verdict === 'inconclusive' ? null : verdict === 'pass', verdict, bounds };
+}
+
+/**
+ * A target from one measured value, or from the spread of several (the value is then its median
+ * and the verdict is taken on its interquartile range, see `verdictOf`).
+ */
+export function targetOf(value: number | null, text: string, ok: (v: number) => boolean, spread?: Spread | null): Target {
+  if (spread) {
+    const verdict = verdictOf(spread, ok);
+    return { target: text, value: round(value ?? spread.median, 3), pass: verdict === 'inconclusive' ? null : verdict === 'pass', verdict, spread: roundSpread(spread) };
+  }
+  if (value === null || !Number.isFinite(value)) return { target: text, value: null, pass: null, verdict: 'n/a' };
+  const pass = ok(value);
+  return { target: text, value: round(value, 3), pass, verdict: pass ? 'pass' : 'miss' };
+}
+
+/** The targets table printed at the end of a bench. */
+export function renderTargets(targets: Record<string, Target>): string {
+  const rows: Cell[][] = Object.entries(targets).map(([k, t]) => [
+    k,
+    t.value === null ? '-' : String(t.value),
+    t.spread
+      ? `IQR ${t.spread.q1}–${t.spread.q3}, range ${t.spread.min}–${t.spread.max}, n=${t.spread.n}`
+      : t.bounds
+        ? `between ${t.bounds.lower ?? '-'} and ${t.bounds.upper ?? '-'}`
+        : '',
+    t.target,
+    t.verdict === 'n/a' ? 'n/a' : t.verdict === 'pass' ? 'pass' : t.verdict === 'miss' ? 'MISS' : 'INCONCLUSIVE',
+  ]);
+  return `targets (reported only; a miss never fails the run; inconclusive: the target lies inside the interquartile range of the rounds, or between the bounds)\n${table(['target', 'value', 'spread', 'goal', 'result'], rows)}`;
 }

@@ -1,29 +1,60 @@
 /**
- * Pairs each event's commit time (from a writer) with the time its XADD was acknowledged (from
- * the relay process, over IPC). They arrive in either order. Both are wall-clock ms with sub-ms
+ * Pairs each event's commit times (from a writer) with the time its XADD was acknowledged (from
+ * the relay process, over IPC). They arrive in either order. All are wall-clock ms with sub-ms
  * precision (performance.timeOrigin + performance.now()) on one machine.
+ *
+ * The moment a commit becomes visible to the relay lies somewhere between the writer sending
+ * COMMIT and the writer's event loop seeing the acknowledgement: a busy writer process can see it
+ * late, after the relay already published. So commit -> stream is bounded from both sides:
+ * XADD ack - COMMIT ack (at least; negative when the writer saw its ack after the XADD) and
+ * XADD ack - COMMIT sent (at most; it includes the commit's own round trip, WAL flush and all).
+ * Nothing is clamped: negatives stay in the percentiles and are counted.
  */
+export interface CommitTimes {
+  /** Just before the COMMIT was sent. */
+  sentAt: number;
+  /** When the writer saw it acknowledged. */
+  ackAt: number;
+}
+
+export interface LatencyTake {
+  /** XADD ack - COMMIT ack per event, ms: the lower bound. */
+  fromAck: number[];
+  /** XADD ack - COMMIT sent per event, ms: the upper bound. */
+  fromSent: number[];
+  publishedAt: number[];
+  relayed: number;
+  duplicates: number;
+  /** Events whose lower / upper bound came out negative (kept as they are in the figures). */
+  negativeFromAck: number;
+  negativeFromSent: number;
+  lastPublishedAt: number;
+}
+
 export interface LatencyTracker {
-  committed(eventId: string, at: number): void;
+  committed(eventId: string, at: CommitTimes): void;
   relayed(eventId: string, publishedAt: number, duplicate: boolean): void;
-  /** Commit -> stream latencies of the events both sides reported, ms (negatives clamped to 0). */
-  take(): { latencies: number[]; publishedAt: number[]; relayed: number; duplicates: number; clamped: number; lastPublishedAt: number };
+  /** Both bounds of every event both sides reported since the last take. */
+  take(): LatencyTake;
   /** Events committed and not yet seen in a stream. */
   pending(): number;
 }
 
+function emptyTake(): LatencyTake {
+  return { fromAck: [], fromSent: [], publishedAt: [], relayed: 0, duplicates: 0, negativeFromAck: 0, negativeFromSent: 0, lastPublishedAt: Number.NaN };
+}
+
 export function createLatencyTracker(): LatencyTracker {
-  const commits = new Map<string, number>();
+  const commits = new Map<string, CommitTimes>();
   const early = new Map<string, number>();
-  let latencies: number[] = [];
-  let publishedAts: number[] = [];
-  let relayed = 0;
-  let duplicates = 0;
-  let clamped = 0;
-  let lastPublishedAt = Number.NaN;
-  const add = (ms: number) => {
-    if (ms < 0) clamped++;
-    latencies.push(Math.max(0, ms));
+  let cur = emptyTake();
+  const add = (publishedAt: number, c: CommitTimes) => {
+    const lower = publishedAt - c.ackAt;
+    const upper = publishedAt - c.sentAt;
+    if (lower < 0) cur.negativeFromAck++;
+    if (upper < 0) cur.negativeFromSent++;
+    cur.fromAck.push(lower);
+    cur.fromSent.push(upper);
   };
   return {
     committed(eventId, at) {
@@ -33,29 +64,24 @@ export function createLatencyTracker(): LatencyTracker {
         return;
       }
       early.delete(eventId);
-      add(published - at);
+      add(published, at);
     },
     relayed(eventId, publishedAt, duplicate) {
-      relayed++;
-      publishedAts.push(publishedAt);
-      if (duplicate) duplicates++;
-      if (!(publishedAt <= lastPublishedAt)) lastPublishedAt = publishedAt;
+      cur.relayed++;
+      cur.publishedAt.push(publishedAt);
+      if (duplicate) cur.duplicates++;
+      if (!(publishedAt <= cur.lastPublishedAt)) cur.lastPublishedAt = publishedAt;
       const at = commits.get(eventId);
       if (at === undefined) {
         early.set(eventId, publishedAt);
         return;
       }
       commits.delete(eventId);
-      add(publishedAt - at);
+      add(publishedAt, at);
     },
     take() {
-      const out = { latencies, publishedAt: publishedAts, relayed, duplicates, clamped, lastPublishedAt };
-      latencies = [];
-      publishedAts = [];
-      relayed = 0;
-      duplicates = 0;
-      clamped = 0;
-      lastPublishedAt = Number.NaN;
+      const out = cur;
+      cur = emptyTake();
       return out;
     },
     pending: () => commits.size,

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { recordL1, recordL1Many, type L1EventInput } from '@agentbus/bridge';
 import { nowMs } from '../stats';
+import type { CommitTimes } from './latency';
 
 /** What one phase of writers did. */
 export interface WritePhaseResult {
@@ -9,8 +10,10 @@ export interface WritePhaseResult {
   /** Rows committed (L1 events). */
   committed: number;
   transactions: number;
-  /** Commit durations (BEGIN .. COMMIT acknowledged), ms. */
+  /** Transaction durations (BEGIN .. COMMIT acknowledged), ms. */
   commitMs: number[];
+  /** COMMIT round trips (sent .. acknowledged), ms: the gap between the two latency bounds. */
+  commitRoundTripMs: number[];
   /** Wall time of the last commit acknowledgement. */
   lastCommitAt: number;
   /** Writer errors (a writer that fails stops; the bench reports it). */
@@ -26,8 +29,8 @@ export interface WritePhaseOptions {
   /** Events per transaction (each with its business row). */
   rowsPerTx: number;
   seconds: number;
-  /** Called with each event's id and its commit time (ms since epoch, sub-ms). */
-  onCommit: (eventId: string, committedAt: number) => void;
+  /** Called with each event's id and when its COMMIT was sent and acknowledged (ms since epoch, sub-ms). */
+  onCommit: (eventId: string, at: CommitTimes) => void;
   /** Payload padding in bytes, so events look like real memory rows. */
   padBytes: number;
   seqStart: number;
@@ -45,7 +48,7 @@ export async function runWriters(o: WritePhaseOptions): Promise<WritePhaseResult
   const start = nowMs();
   const end = start + o.seconds * 1000;
   const pad = 'x'.repeat(o.padBytes);
-  const result: WritePhaseResult = { startedAt: start, committed: 0, transactions: 0, commitMs: [], lastCommitAt: Number.NaN, errors: [] };
+  const result: WritePhaseResult = { startedAt: start, committed: 0, transactions: 0, commitMs: [], commitRoundTripMs: [], lastCommitAt: Number.NaN, errors: [] };
   let next = 0;
 
   async function writer(): Promise<void> {
@@ -77,13 +80,16 @@ export async function runWriters(o: WritePhaseOptions): Promise<WritePhaseResult
           data: { seq: o.seqStart + slot * o.rowsPerTx + k, body: pad },
         }));
         const recorded = events.length === 1 ? [await recordL1(client, events[0]!)] : await recordL1Many(client, events);
+        const sentAt = nowMs();
         await client.query('COMMIT');
         const committedAt = nowMs();
         result.commitMs.push(committedAt - t);
+        result.commitRoundTripMs.push(committedAt - sentAt);
         result.transactions++;
         result.committed += recorded.length;
         result.lastCommitAt = committedAt;
-        for (const r of recorded) o.onCommit(r.eventId, committedAt);
+        const times = { sentAt, ackAt: committedAt };
+        for (const r of recorded) o.onCommit(r.eventId, times);
       }
     } catch (e) {
       result.errors.push((e as Error).message);

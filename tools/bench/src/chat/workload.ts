@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SampleBuffer, summarize, type Summary } from '../stats';
+import type { Summary } from '../stats';
 
 /** One benchmark client: a user id, its token and the one channel it belongs to. */
 export interface BenchUser {
@@ -8,6 +8,8 @@ export interface BenchUser {
   token: string;
   channel: string;
 }
+
+export type ContenderName = 'ours' | 'socketio';
 
 /** N users spread round-robin over C channels (`ch0`..), each with its own random token. */
 export function makeUsers(clients: number, channels: number): BenchUser[] {
@@ -33,11 +35,40 @@ export function tokensFile(users: readonly BenchUser[]): string {
 }
 
 /**
- * A message's text carries the phase it belongs to and its send time (`performance.now()`, one
- * process, one clock), padded to a chat-like length: `b|<phase>|<t>|<padding>`.
+ * The server node a user connects to. Users of a channel are `channel + k * channels`; k picks the
+ * node, so every channel has members on every node and each message crosses between nodes
+ * (Redis Pub/Sub for the hub, the redis adapter for Socket.IO) as well as staying on its own.
  */
-export function messageText(phase: number, pad: string): string {
-  return `b|${phase}|${performance.now().toFixed(3)}|${pad}`;
+export function nodeOf(user: Pick<BenchUser, 'index'>, channels: number, nodes: number): number {
+  return Math.floor(user.index / channels) % nodes;
+}
+
+/** The client process that drives a user. */
+export function ownerOf(user: Pick<BenchUser, 'index'>, procs: number): number {
+  return user.index % procs;
+}
+
+/**
+ * Receipts a client process should count for messages `offset .. offset + count - 1` of the
+ * global round-robin (message i is sent by user (offset + i) mod N): the members of each sender's
+ * channel that this process drives, the sender itself included.
+ */
+export function expectedReceipts(users: readonly BenchUser[], offset: number, count: number, procs: number, proc: number): number {
+  const mine = membersPerChannel(users.filter((u) => ownerOf(u, procs) === proc));
+  let n = 0;
+  for (let i = 0; i < count; i++) n += mine.get((users[(offset + i) % users.length] as BenchUser).channel) ?? 0;
+  return n;
+}
+
+/** Milliseconds since the epoch, sub-ms: the one clock every process on this machine shares. */
+export const wallMs = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * A message's text carries the phase it belongs to and its send time (wall clock, sub-ms: the
+ * receiver is another process), padded to a chat-like length: `b|<phase>|<t>|<padding>`.
+ */
+export function messageText(phase: number, pad: string, now = wallMs()): string {
+  return `b|${phase}|${now.toFixed(3)}|${pad}`;
 }
 
 export function parseMessageText(text: string): { phase: number; t: number } | undefined {
@@ -48,16 +79,13 @@ export function parseMessageText(text: string): { phase: number; t: number } | u
   return { phase: Number(text.slice(2, a)), t: Number(text.slice(a + 1, b)) };
 }
 
-/** What every contender offers the workload: connect the users, send as one of them, close. */
-export interface ChatContender {
-  readonly name: 'ours' | 'socketio';
-  readonly label: string;
-  /** Connects every user; `onText` gets the text of each chat message any of them receives. */
-  connect(users: readonly BenchUser[], onText: (text: string) => void): Promise<void>;
-  /** Sends a channel message as user `index` to its channel. */
-  send(user: BenchUser, text: string): void;
-  settings(): Record<string, unknown>;
-  close(): Promise<void>;
+/** CPU used during a phase, percent of one core (100 = one core busy the whole phase). */
+export interface CpuShares {
+  /** Every client process together. */
+  clients: number | null;
+  /** The contender's server processes together. */
+  servers: number | null;
+  redis: number | null;
 }
 
 export interface PhaseResult {
@@ -68,70 +96,17 @@ export interface PhaseResult {
   /** Deliveries expected: every member of the channel, the sender too. */
   expected: number;
   delivered: number;
-  /** Deliveries per second, from the first send to the last delivery counted. */
+  /** Deliveries per second, from the phase start to the last delivery counted. */
   deliveredPerS: number;
   latency: Summary;
+  /** Receipts timed before their send time (clocks of two processes; kept in the figures). */
+  negative: number;
   /** Delivered at least 99% within the drain time and p99 under 1 s. */
   keptUp: boolean;
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/**
- * Drives one phase: messages paced at `rate` per second over `seconds`, round-robin over the
- * users, then waits up to `drainMs` for the fan-out to finish. Latency is send to receipt at
- * each member, in this process.
- */
-export function createPhaseRunner(contender: ChatContender, users: readonly BenchUser[], pad: string) {
-  const members = membersPerChannel(users);
-  let phase = 0;
-  let samples = new SampleBuffer(0);
-  let delivered = 0;
-  let lastAt = 0;
-  const onText = (text: string) => {
-    const m = parseMessageText(text);
-    if (!m || m.phase !== phase) return;
-    const now = performance.now();
-    delivered++;
-    lastAt = now;
-    samples.push(now - m.t);
-  };
-  let next = 0;
-  return {
-    onText,
-    async run(rate: number, seconds: number, drainMs: number): Promise<PhaseResult> {
-      phase++;
-      const total = Math.max(1, Math.round(rate * seconds));
-      let expected = 0;
-      for (let i = 0; i < total; i++) expected += members.get((users[(next + i) % users.length] as BenchUser).channel) ?? 0;
-      samples = new SampleBuffer(expected);
-      delivered = 0;
-      const start = performance.now();
-      lastAt = start;
-      let sent = 0;
-      while (sent < total) {
-        const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
-        while (sent < due) {
-          contender.send(users[next] as BenchUser, messageText(phase, pad));
-          next = (next + 1) % users.length;
-          sent++;
-        }
-        await sleep(2);
-      }
-      const deadline = performance.now() + drainMs;
-      while (delivered < expected && performance.now() < deadline) await sleep(5);
-      const latency = summarize(samples.values());
-      const span = Math.max(1, lastAt - start) / 1000;
-      return {
-        rate,
-        seconds,
-        sent,
-        expected,
-        delivered,
-        deliveredPerS: delivered / span,
-        latency,
-        keptUp: delivered >= expected * 0.99 && latency.p99 < 1000,
-      };
-    },
-  };
+  cpu: CpuShares;
+  /**
+   * CPU time per delivery, µs: what each side spends on a message reaching one member. Less
+   * swayed than latency by other work on a shared machine (it counts time on a core, not waits).
+   */
+  cpuUsPerDelivery: CpuShares;
 }

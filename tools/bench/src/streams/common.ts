@@ -103,9 +103,10 @@ export interface PacedResult {
 
 /**
  * `ours+metrics` and `ours+reliability` are `ours` with @agentbus/metrics' transport hooks on, or
- * consuming through @agentbus/reliability: measured in the same run to report their overhead.
+ * consuming through @agentbus/reliability; `ours-nolease` is `ours` with the consumer's leases off
+ * (`leaseRenewMs: 0`). Measured in the same run to report their overheads.
  */
-export type ContenderName = 'ours' | 'ours+metrics' | 'ours+reliability' | 'raw' | 'bullmq';
+export type ContenderName = 'ours' | 'ours-nolease' | 'ours+metrics' | 'ours+reliability' | 'ours+dedupe' | 'raw' | 'bullmq';
 
 /** One way of moving messages through Redis, measured the same way as the others. */
 export interface Contender {

@@ -1,4 +1,4 @@
-import type { Consumer, Transport, TransportHooks } from '@agentbus/transport';
+import type { ConsumeOptions, Consumer, Transport, TransportHooks } from '@agentbus/transport';
 import { Redis } from 'ioredis';
 import { SampleBuffer } from '../stats';
 import {
@@ -22,26 +22,50 @@ export interface OursOptions {
   concurrency: number;
   prefetch: number;
   /**
-   * What runs around the transport: nothing (`ours`), @agentbus/metrics' transport hooks
-   * (`ours+metrics`), or consuming through @agentbus/reliability's `createReliability` with
-   * retries, dead letters and poison detection on and no failure (`ours+reliability`).
+   * What runs around the transport: nothing (`ours`), the same with the consumer's leases off
+   * (`ours-nolease`), @agentbus/metrics' transport hooks (`ours+metrics`), or consuming through
+   * @agentbus/reliability's `createReliability` with retries, dead letters and poison detection
+   * on and no failure (`ours+reliability`), or with publish dedupe on at the transport's default
+   * window (`ours+dedupe`); every other variant publishes with dedupe off, as raw does.
    */
   variant?: OursVariant;
 }
 
-export type OursVariant = 'plain' | 'metrics' | 'reliability';
+export type OursVariant = 'plain' | 'nolease' | 'metrics' | 'reliability' | 'dedupe';
 
-const NAMES: Record<OursVariant, 'ours' | 'ours+metrics' | 'ours+reliability'> = {
+const NAMES: Record<OursVariant, 'ours' | 'ours-nolease' | 'ours+metrics' | 'ours+reliability' | 'ours+dedupe'> = {
   plain: 'ours',
+  nolease: 'ours-nolease',
   metrics: 'ours+metrics',
   reliability: 'ours+reliability',
+  dedupe: 'ours+dedupe',
 };
 
 const LABELS: Record<OursVariant, string> = {
   plain: '@agentbus/transport (publishBatch + consume)',
+  nolease: '@agentbus/transport, consumer leases off (leaseRenewMs: 0)',
   metrics: '@agentbus/transport + @agentbus/metrics transportHooks()',
   reliability: '@agentbus/transport consumed through @agentbus/reliability',
+  dedupe: '@agentbus/transport with publish dedupe by envelope id (the default window)',
 };
+
+export const GROUP = 'bench';
+const CONSUMER = 'bench-1';
+
+/**
+ * The consume options of a variant. Every variant keeps the transport's lease defaults
+ * (leases on: renewed every claimIdleMs / 3) except `nolease`, which only adds `leaseRenewMs: 0`:
+ * `ours` vs `ours-nolease` is what the leases cost.
+ */
+export function consumeOptionsOf(variant: OursVariant, options: Pick<OursOptions, 'concurrency' | 'prefetch'>): ConsumeOptions {
+  return {
+    group: GROUP,
+    consumer: CONSUMER,
+    concurrency: options.concurrency,
+    prefetch: options.prefetch,
+    ...(variant === 'nolease' ? { leaseRenewMs: 0 } : {}),
+  };
+}
 
 /** The hooks and consume of a variant; metrics and reliability are loaded only when asked for. */
 interface Variant {
@@ -88,9 +112,6 @@ async function loadVariant(variant: OursVariant): Promise<Variant> {
   return { hooks: undefined, async verify() {}, consume: (transport) => transport.consume.bind(transport), async close() {} };
 }
 
-const GROUP = 'bench';
-const CONSUMER = 'bench-1';
-
 /**
  * @agentbus/transport's Redis backend, used as an application would: `publishBatch` /
  * `publish` of envelopes and one `consume` group consumer whose handler records the latency.
@@ -107,8 +128,16 @@ export async function oursContender(factory: EnvelopeFactory, options: OursOptio
     url: options.url,
     namespace: options.namespace,
     ...(variant.hooks ? { hooks: variant.hooks } : {}),
+    // Raw XADD does not dedupe: only ours+dedupe pays for it, at the default window.
+    ...(kind === 'dedupe' ? {} : { topicDefaults: { dedupeWindowMs: 0 } }),
   });
   const consume = variant.consume(transport);
+  const consumeOptions = consumeOptionsOf(kind, options);
+  const defaults = mod.DEFAULT_CONSUME_OPTIONS as { claimIdleMs?: number; leaseRenewFraction?: number } | undefined;
+  const leaseDefaults =
+    defaults?.claimIdleMs !== undefined && defaults.leaseRenewFraction !== undefined
+      ? `claimIdleMs ${defaults.claimIdleMs} ms, renewed every ${Math.floor(defaults.claimIdleMs * defaults.leaseRenewFraction)} ms`
+      : 'defaults not exported';
   // A contender's name becomes part of the topic: `+` is not a topic character.
   const topicOf = (tag: string) => `bench.${tag.replace(/[^A-Za-z0-9._:-]/g, '-')}`;
   // The consumer counts an ack when it queues it; the bench counts it when Redis has it (as for
@@ -134,7 +163,7 @@ export async function oursContender(factory: EnvelopeFactory, options: OursOptio
       (env) => {
         latencies.push(latencyOf(env));
       },
-      { group: GROUP, consumer: CONSUMER, concurrency: options.concurrency, prefetch: options.prefetch },
+      consumeOptions,
     );
   }
 
@@ -145,6 +174,7 @@ export async function oursContender(factory: EnvelopeFactory, options: OursOptio
       namespace: options.namespace,
       concurrency: options.concurrency,
       prefetch: options.prefetch,
+      leases: kind === 'nolease' ? 'off (leaseRenewMs: 0)' : `on, the transport's defaults: ${leaseDefaults}`,
       api:
         kind === 'metrics'
           ? 'createRedisTransport({ hooks: createMetrics().transportHooks() }) -> publishBatch / consume'
