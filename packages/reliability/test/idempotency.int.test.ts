@@ -90,22 +90,23 @@ describe('idempotency guard on Redis', () => {
   });
 
   it('the lease is renewed while the holder lives and taken over once it crashed', async () => {
-    const alive = createIdempotencyGuard(one, { ...quiet, leaseMs: 150 });
-    const other = createIdempotencyGuard(two, { ...quiet, leaseMs: 150 });
+    // A 1 s lease (renewed every third of it): no stall of a loaded box outlasts it by chance.
+    const alive = createIdempotencyGuard(one, { ...quiet, leaseMs: 1_000 });
+    const other = createIdempotencyGuard(two, { ...quiet, leaseMs: 1_000 });
     let release!: () => void;
     const running = alive.once('lease', () => new Promise<string>((r) => (release = () => r('first'))));
-    await sleep(400); // longer than the lease: renewal keeps it
+    await sleep(2_500); // longer than the lease: renewal keeps it
     await expect(other.once('lease', async () => 'x')).rejects.toBeInstanceOf(IdempotencyConflictError);
     release();
     expect(await running).toEqual({ ran: true, result: 'first' });
 
     // A crashed holder: its lease is set, nobody renews it.
     const key = one.keys.key('idempotency', 'default', 'crashed');
-    await redis.set(key, 'lease:dead-process', 'PX', 150);
+    await redis.set(key, 'lease:dead-process', 'PX', 1_000);
     const conflict = await other.once('crashed', async () => 'x').catch((e: unknown) => e);
     expect(conflict).toBeInstanceOf(IdempotencyConflictError);
-    expect((conflict as IdempotencyConflictError).retryAfterMs).toBeLessThanOrEqual(150);
-    await sleep(200);
+    expect((conflict as IdempotencyConflictError).retryAfterMs).toBeLessThanOrEqual(1_000);
+    await sleep(1_200);
     expect(await other.once('crashed', async () => 'took over')).toEqual({ ran: true, result: 'took over' });
   });
 
