@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import net from 'node:net';
 import { AgentbusError, createEnvelope, ERROR_CODES } from '@agentbus/schema';
 import { createRedisTransport } from '@agentbus/transport';
-import { startRedis, uniquePrefix, type RedisServer } from '@agentbus/test-utils';
+import { freePort, startRedis, uniquePrefix, type RedisServer } from '@agentbus/test-utils';
 import { createWorker, type Worker, type WorkerLogLevel } from '../src/index';
 
 interface Line {
@@ -19,13 +18,6 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 async function probe(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url);

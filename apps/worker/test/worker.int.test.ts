@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEnvelope } from '@agentbus/schema';
 import { createRedisTransport } from '@agentbus/transport';
-import { exited, outputLines, spawnTs, startOtlpCollector, uniquePrefix } from '@agentbus/test-utils';
+import { freePort, exited, outputLines, spawnTs, startOtlpCollector, uniquePrefix } from '@agentbus/test-utils';
 import { createWorker, type Worker } from '../src/index';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -19,13 +18,6 @@ function workerEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 function jsonLines(out: readonly string[]): Array<Record<string, unknown>> {
   return out.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { l1Topic } from '@agentbus/schema';
 import { createRedisTransport, type Transport } from '@agentbus/transport';
-import { startOtlpCollector, uniquePrefix } from '@agentbus/test-utils';
+import { freePort, startOtlpCollector, uniquePrefix } from '@agentbus/test-utils';
 import { recordL1, runCli } from '../src/index';
 import { MIGRATE_LOCK_SPACE, MODULE_LOCK_SPACE } from '../src/internal/sql';
 import { freshDatabase, l1Event, outboxCount, seqOf, streamOf, type TestDatabase } from './helpers';
@@ -19,13 +19,6 @@ function io(env: NodeJS.ProcessEnv, signal?: AbortSignal) {
 }
 
 /** A port nothing listens on (the OS hands out a free one; it is closed again at once). */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 /** Whether something accepts connections on the port. */
 function listening(port: number): Promise<boolean> {

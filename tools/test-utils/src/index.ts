@@ -8,6 +8,7 @@ export { REDIS_PRESETS } from './redis-presets';
 export type { RedisPresetName } from './redis-presets';
 export { TestBackendUnavailableError } from './backend-unavailable-error';
 export { uniquePrefix } from './unique-prefix';
+export { freePort } from './internal/free-port';
 export { testTool } from './required-tool';
 export type { TestToolOptions } from './required-tool';
 export { spawnTs, outputLines, exited } from './ts-process';

@@ -1,18 +1,10 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import net from 'node:net';
 import { Redis } from 'ioredis';
 import { createEnvelope, ERROR_CODES } from '@agentbus/schema';
 import { connectionOptionsFromEnv, connectRedis, createRedisClient, describeTarget, resolveConnection, type RedisClient } from './connection';
+import { freePort } from '@agentbus/test-utils';
 import { createRedisTransport } from '../redis-transport';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const clients: RedisClient[] = [];
 afterEach(() => {
