@@ -66,6 +66,8 @@ export function createConsumer(topic: string, handler: Handler, options: Consume
 
   const keeper: LeaseKeeper = new LeaseKeeper({
     backend, group, consumer: name, renewMs, claimIdleMs: o.claimIdleMs, report,
+    // The partition lease lives 3 intervals and is renewed every one.
+    fenceSafeMs: o.membershipIntervalMs * 2,
     onLost: (entries) => dispatcher.lost(entries),
   });
   const window = new DeliveryWindow(concurrency + prefetch, concurrency, partitioned, keeper);
@@ -76,7 +78,6 @@ export function createConsumer(topic: string, handler: Handler, options: Consume
     maxDeliveries: options.maxDeliveries,
     verify: options.verify,
     handlerTimeoutMs: options.handlerTimeoutMs,
-    fenceSafeMs: o.membershipIntervalMs * 2,
     running: isRunning,
     abandoned: () => abandoned,
     report,

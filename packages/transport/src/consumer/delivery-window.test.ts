@@ -19,7 +19,7 @@ function reader(): PartitionReader {
 const entry = (r: PartitionReader, id: string): HeldEntry => ({ id, raw: '{}', deliveryCount: 1, lane: r.lanes[0]!, confirmedAt: 0, lost: false });
 
 describe('DeliveryWindow', () => {
-  const keeper = () => new LeaseKeeper({ backend: {} as StreamBackend, group: 'g', consumer: 'c', renewMs: 0, claimIdleMs: 1000, onLost: () => undefined, report: () => undefined });
+  const keeper = () => new LeaseKeeper({ backend: {} as StreamBackend, group: 'g', consumer: 'c', renewMs: 0, claimIdleMs: 1000, fenceSafeMs: 1000, onLost: () => undefined, report: () => undefined });
 
   it('does not buffer what a stopped reader read on its way out: the room stays free', () => {
     const w = new DeliveryWindow(4, 2, true, keeper());

@@ -57,8 +57,4 @@ export class Delivery implements DeliveryContext {
     this.controller ??= new AbortController();
     if (!this.controller.signal.aborted) this.controller.abort(reason);
   }
-
-  get aborted(): boolean {
-    return this.controller?.signal.aborted ?? false;
-  }
 }

@@ -40,8 +40,6 @@ export interface DispatcherDeps {
   maxDeliveries: number | undefined;
   verify: ((env: Envelope) => Error | undefined) | undefined;
   handlerTimeoutMs: number | undefined;
-  /** A plain ack is safe this long after the partition lease was last renewed (partitioned topics). */
-  fenceSafeMs: number;
   running: () => boolean;
   /** True once close() gave up waiting: outcomes are no longer acked (the entries are reclaimed). */
   abandoned: () => boolean;
@@ -192,9 +190,7 @@ export class Dispatcher {
   /** Acks plainly while the lease is surely still ours, else through the ownership check. */
   private ack(entry: HeldEntry, then?: () => void): void {
     const d = this.d;
-    const now = performance.now();
-    const reader = entry.lane.reader;
-    if (d.keeper.safeToAck(entry, now) && (!reader.fence || now - reader.fenceConfirmedAt < d.fenceSafeMs)) {
+    if (d.keeper.safeToAck(entry, performance.now())) {
       d.acks.ack(entry.lane.stream, entry.id);
       d.counters.acked++;
       then?.();

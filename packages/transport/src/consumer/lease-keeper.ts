@@ -8,6 +8,8 @@ export interface LeaseKeeperDeps {
   /** Renewal period; 0 = leases off. */
   renewMs: number;
   claimIdleMs: number;
+  /** A partition lease renewed longer ago than this may have passed to another consumer. */
+  fenceSafeMs: number;
   /** Entries another consumer owns now. */
   onLost: (entries: HeldEntry[]) => void;
   report: (error: unknown) => void;
@@ -57,9 +59,13 @@ export class LeaseKeeper {
     }
   }
 
-  /** True while a plain XACK of the entry cannot settle another consumer's delivery. */
+  /**
+   * True while a plain XACK of the entry cannot settle another consumer's delivery: its own lease
+   * and, on a partitioned topic, its partition's lease were both confirmed recently enough.
+   */
   safeToAck(entry: HeldEntry, now: number): boolean {
-    return now - entry.confirmedAt < this.safeMs;
+    const reader = entry.lane.reader;
+    return now - entry.confirmedAt < this.safeMs && (!reader.fence || now - reader.fenceConfirmedAt < this.deps.fenceSafeMs);
   }
 
   start(): void {
@@ -84,10 +90,13 @@ export class LeaseKeeper {
   }
 
   private async renewAll(): Promise<void> {
-    for (const [stream, ids] of [...this.held]) {
-      const live = [...ids.values()].filter((e) => !e.lost);
-      if (live.length > 0) await this.renew(stream, live);
-    }
+    // Issued together: the client pipelines them, one round trip for every stream held.
+    await Promise.all(
+      [...this.held].map(([stream, ids]) => {
+        const live = [...ids.values()].filter((e) => !e.lost);
+        return live.length > 0 ? this.renew(stream, live) : undefined;
+      }),
+    );
   }
 
   private async renew(stream: string, entries: HeldEntry[]): Promise<void> {

@@ -111,18 +111,22 @@ export class PartitionOwner {
     if (!(await d.membership.acquireLease(key, d.token, this.ttlMs))) return;
     // Everything the previous owner left pending becomes ours first, to be read in order before
     // any new entry (ids only: the delivery counts move when they are read).
-    for (const stream of d.streamsOf(p)) {
-      let cursor = '0-0';
-      do {
-        try {
-          cursor = (await d.backend.takeOver(stream, d.group, d.consumer, cursor, 1000)).next;
-        } catch (error) {
-          // No group on the stream yet: nothing is pending there.
-          if (isAgentbusError(error) && (error as AgentbusError).code === ERROR_CODES.NOT_FOUND) break;
-          throw error;
-        }
-      } while (cursor !== '0-0' && d.running());
-    }
+    // The partition's streams side by side (pipelined), each page after page.
+    await Promise.all(d.streamsOf(p).map((stream) => this.takeOverStream(stream)));
     if (d.running()) d.startReader(p, { key, token: d.token });
+  }
+
+  private async takeOverStream(stream: string): Promise<void> {
+    const d = this.d;
+    let cursor = '0-0';
+    do {
+      try {
+        cursor = (await d.backend.takeOver(stream, d.group, d.consumer, cursor, 1000)).next;
+      } catch (error) {
+        // No group on the stream yet: nothing is pending there.
+        if (isAgentbusError(error) && (error as AgentbusError).code === ERROR_CODES.NOT_FOUND) return;
+        throw error;
+      }
+    } while (cursor !== '0-0' && d.running());
   }
 }
